@@ -1,0 +1,33 @@
+# Lingqu: the two commands of the quickstart are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install init serve migration bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: set up, initialise var/lingqu.db with reference data and the demo world, serve on 127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/lingqu init --demo
+	$(BIN)/lingqu serve --host 127.0.0.1 --port 8000
+
+## make test: the whole suite (SQLite always; PostgreSQL too when LINGQU_TEST_POSTGRES_URL is set)
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+migration: $(STAMP)
+	$(BIN)/python scripts/regen_migration.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/import_bench.py
+
+clean:
+	rm -rf var .pytest_cache

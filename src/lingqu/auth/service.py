@@ -1,0 +1,103 @@
+"""Users: password hashing (argon2) and the demo accounts.
+
+The demo logins are for the demo world only; their passwords are public by design and printed
+by ``lingqu serve`` so that a newcomer can look around. They are created by ``lingqu init --demo``
+and never in production (the settings refuse placeholder secrets there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
+from sqlalchemy.orm import Session
+
+from lingqu.audit.service import record
+from lingqu.auth import repository
+from lingqu.auth.models import ROLES, User
+from lingqu.exceptions import ValidationError
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except VerifyMismatchError:
+        return False
+    except Exception:  # malformed hash: never authenticate
+        return False
+
+
+def create_user(
+    session: Session, *, username: str, password: str, role: str, display_name: str = "",
+    city_code: str = "", uscc: str = "", institution_id: int | None = None, actor: str = "cli",
+) -> User:
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
+    if len(password) < 8:
+        raise ValidationError("password must have at least 8 characters", field="password")
+    if repository.by_username(session, username):
+        raise ValidationError(f"user {username!r} exists already", field="username")
+    user = repository.add(session, User(
+        username=username, password_hash=hash_password(password), role=role, display_name=display_name,
+        city_code=city_code, uscc=uscc, institution_id=institution_id,
+    ))
+    record(session, actor=actor, action="insert", entity="app_user", key=username,
+           after={"username": username, "role": role, "city_code": city_code, "uscc": uscc, "institution_id": institution_id})
+    return user
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    label: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("sz-regulator", "lingqu-demo-regulator", "regulator", "深圳市市场监管局质量处 (regulator, Shenzhen)"),
+    DemoLogin("demo-enterprise", "lingqu-demo-enterprise", "enterprise", "演示企业 (enterprise)"),
+    DemoLogin("demo-institution", "lingqu-demo-institution", "institution", "演示检验机构 (institution)"),
+    DemoLogin("admin", "lingqu-demo-admin", "admin", "平台管理员 (admin)"),
+)
+
+
+def ensure_demo_users(session: Session, *, uscc: str, institution_id: int | None) -> int:
+    """Create the four demo accounts if missing; returns how many were created."""
+    created = 0
+    scope = {
+        "regulator": {"city_code": "440300"},
+        "enterprise": {"uscc": uscc},
+        "institution": {"institution_id": institution_id},
+        "admin": {},
+    }
+    for d in DEMO_LOGINS:
+        if repository.by_username(session, d.username) is None:
+            create_user(session, username=d.username, password=d.password, role=d.role, display_name=d.label,
+                        actor="lingqu init --demo", **scope[d.role])
+            created += 1
+    return created
+
+
+def demo_login_lines() -> list[str]:
+    """Lines describing the demo logins that exist in the configured database."""
+    from lingqu.db.engine import unit_of_work
+
+    lines = []
+    try:
+        with unit_of_work() as session:
+            present = [d for d in DEMO_LOGINS if repository.by_username(session, d.username) is not None]
+    except Exception:  # no schema yet: nothing to show
+        return lines
+    if present:
+        lines.append("演示账号 / demo logins:")
+        for d in present:
+            lines.append(f"  {d.label:<40} 用户名 {d.username:<18} 密码 {d.password}")
+    return lines

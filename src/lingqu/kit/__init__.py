@@ -1,0 +1,1 @@
+"""Small named helpers shared by the domains (no business logic, no database)."""

@@ -1,0 +1,10 @@
+"""Jinja2 templates shared by every domain's ``pages.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+WEB_DIR = Path(__file__).parent
+templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
