@@ -56,7 +56,8 @@ _register_domains()
 def main() -> None:
     """Entry point: run the app, turning platform errors into a message and exit code."""
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
+        sys.exit(rv if isinstance(rv, int) else 0)
     except LingquError as e:
         typer.secho(f"错误 / error: {e.message}", fg="red", err=True)
         sys.exit(getattr(e, "exit_code", 2))

@@ -193,3 +193,39 @@ def test_quoted_newlines_and_ragged_rows_keep_true_line_numbers(db_url, tmp_path
     report, rejects = run_import("enterprises", path)
     assert (report.read, report.imported, report.rejected) == (3, 2, 1)
     assert rejects[0]["行号 line"] == "5" and "多于表头" in rejects[0]["原因 reason"]
+
+
+def test_numbers_follow_the_same_rules_as_the_form_parser():
+    """The vectorised check agrees with kit.normalize.parse_number on every spelling."""
+    import polars as pl
+
+    from lingqu.ingest.specs import SAMPLING
+    from lingqu.ingest.validate import validate_chunk
+    from lingqu.kit.normalize import FieldProblem, parse_number
+
+    values = ["1,234.5", "1,5", "nan", "inf", "-3", "85.3%", "1e5", "1_000", "1 234", ".5", "5.", "１２.５", "−2", "1，234", "abc"]
+    frame = pl.DataFrame({"measured_value": values, "_line": list(range(2, 2 + len(values))), "_overflow": [False] * len(values)})
+    checked = validate_chunk(frame, SAMPLING, {"measured_value": "measured_value"}, [])
+    flagged = {r[0] for r in checked.bad.select("_line", "_reason").iter_rows() if "measured_value" in r[1]}
+    for line, v in enumerate(values, start=2):
+        try:
+            parse_number(v)
+            ok = True
+        except FieldProblem:
+            ok = False
+        assert (line not in flagged) == ok, v
+
+
+def test_gb18030_file_whose_first_megabyte_is_ascii(db_url, tmp_path, run_import):
+    """The encoding guess from the first block is confirmed later: a GB18030 file that starts
+    with plain ASCII rows switches encoding when its first Chinese row arrives."""
+    from lingqu.kit.identifiers import make_uscc
+
+    rows = [[make_uscc("440300", f"{i:08d}"), f"Company {i} Ltd", "Shenzhen", "", "other", "x" * 40, "", ""] for i in range(20_000)]
+    rows.append([make_uscc("440300", "ABCDEFGH"), "深圳市中文名称科技有限公司", "深圳", "宝安区", "移动电源", "", "", ""])
+    f = write_csv(tmp_path / "late.csv", ENTERPRISE_HEADER, rows, encoding="gb18030")
+    assert f.stat().st_size > 1_100_000
+    report, rejects = run_import("enterprises", f)
+    assert (report.read, report.imported, report.rejected) == (20_001, 20_001, 0), rejects[:3]
+    assert report.encoding == "gb18030"
+    assert scalar(db_url, "SELECT name FROM enterprise WHERE district = '宝安区'") == "深圳市中文名称科技有限公司"

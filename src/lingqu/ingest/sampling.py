@@ -65,11 +65,6 @@ def _enterprises(session: Session, df: pl.DataFrame) -> tuple[pl.DataFrame, int,
     known = repo.fetch_existing(session, "enterprise", df.select("uscc").unique(), [])
     df = df.join(known.select(pl.col("id").alias("enterprise_id"), "uscc"), on="uscc", how="left")
     unknown = df.filter(pl.col("enterprise_id").is_null())
-    nameless = unknown.filter(pl.col("enterprise_name").is_null())
-    rejected = rejected_frame(
-        nameless[LINE], "enterprise_name",
-        "企业未登记且该行没有企业名称，无法登记 (unknown enterprise and no enterprise_name to register it)",
-    )
     to_create = (
         unknown.filter(pl.col("enterprise_name").is_not_null())
         .group_by("uscc", maintain_order=True)
@@ -77,6 +72,12 @@ def _enterprises(session: Session, df: pl.DataFrame) -> tuple[pl.DataFrame, int,
              pl.col("district").first(), pl.col("cluster").first())
         .with_columns(pl.lit("").alias("address"), pl.lit("").alias("size"), pl.lit("sampling").alias("source"),
                       pl.lit("{}").alias("extra"))
+    )
+    # Rejected only when no row of the file's chunk names the enterprise: one named row suffices.
+    nameless = unknown.join(to_create.select("uscc"), on="uscc", how="anti")
+    rejected = rejected_frame(
+        nameless[LINE], "enterprise_name",
+        "企业未登记且该行没有企业名称，无法登记 (unknown enterprise and no enterprise_name to register it)",
     )
     repo.insert_frame(session, "enterprise", to_create)
     if not to_create.is_empty():

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import queue
+import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,8 +26,8 @@ from lingqu.ingest import handlers, repository
 from lingqu.ingest.handlers import STATUS, ImportState
 from lingqu.ingest.sampling import sampling
 from lingqu.ingest.specs import SPECS, Spec, map_header
-from lingqu.ingest.validate import BAD_COLUMNS, REASON, validate_chunk
-from lingqu.kit.tabular import LINE, column_names, open_table
+from lingqu.ingest.validate import BAD_COLUMNS, REASON, Validated, validate_chunk
+from lingqu.kit.tabular import LINE, Chunk, column_names, open_table
 
 HANDLERS = {
     "enterprises": handlers.enterprises,
@@ -120,17 +123,15 @@ def import_file(
     mapping, extras = map_header(spec, names)
     _check_header(spec, mapping, table.header)
     report = ImportReport(kind=kind, file=str(path), encoding=table.encoding, extra_columns=extras)
-    report.sha256 = _sha256(path)
     rejects_path = Path(rejects) if rejects else default_rejects_path(path)
     writer = RejectsWriter(rejects_path, table.header)
     report.rejects_file = str(rejects_path)
     state = ImportState(actor=actor)
     handler = HANDLERS[kind]
     try:
-        for chunk in table.chunks(get_settings().import_chunk_rows):
+        for chunk, checked in _validated_chunks(table, spec, mapping, extras):
             raw = chunk.frame.drop("_overflow")
             report.read += chunk.frame.height
-            checked = validate_chunk(chunk.frame, spec, mapping, extras)
             writer.write(checked.bad, raw)
             outcome = handler(session, checked.good, state) if checked.good.height else None
             if outcome is not None:
@@ -141,6 +142,8 @@ def import_file(
                 report.updated += by.get("updated", 0)
                 report.unchanged += by.get("unchanged", 0)
                 report.created_enterprises += outcome.created_enterprises
+        report.sha256 = table.sha256 or _sha256(path)
+        report.encoding = table.encoding
         if kind == "sampling":
             repository.recompute_batch_outcomes(session, sorted(state.affected_batches))
     finally:
@@ -156,6 +159,51 @@ def import_file(
                note=f"sha256 {report.sha256}")
     session.flush()
     return report
+
+
+def _validated_chunks(table, spec: Spec, mapping: dict, extras: list[str]) -> Iterator[tuple[Chunk, Validated]]:
+    """Read and validate the next chunk in a second thread while this one writes the last.
+
+    Polars releases the GIL and SQLite releases it while stepping, so on two cores the reading
+    and the writing overlap. The queue holds at most two chunks: memory stays bounded.
+    """
+    q: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for chunk in table.chunks(get_settings().import_chunk_rows):
+                item = (chunk, validate_chunk(chunk.frame, spec, mapping, extras))
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            q.put(e)
+
+    worker = threading.Thread(target=produce, name="lingqu-import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
 
 
 def _check_header(spec: Spec, mapping: dict[str, str], header: list[str]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -49,6 +50,8 @@ class TabularFile:
     kind: str  # "csv" | "xlsx"
     encoding: str
     header: list[str]
+    #: SHA-256 of the file's bytes, complete once ``chunks()`` has been read to the end
+    sha256: str = ""
 
     def chunks(self, rows: int = 200_000) -> Iterator[Chunk]:
         if self.kind == "xlsx":
@@ -71,37 +74,52 @@ def open_table(path: str | Path) -> TabularFile:
         return _open_xlsx(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise UnusableFile("这是旧版 .xls 文件，请另存为 .xlsx 或 CSV (legacy .xls is not supported; save as .xlsx or CSV)")
-    encoding = detect_encoding(path)
+    encoding = guess_encoding(path)
     header = _csv_header(path, encoding)
     return TabularFile(path, "csv", encoding, header)
 
 
-def detect_encoding(path: Path) -> str:
-    """``utf-8-sig`` if the whole file is valid UTF-8 (with or without BOM), else ``gb18030``.
+def guess_encoding(path: Path) -> str:
+    """``utf-8-sig`` if the first megabyte is UTF-8 (with or without BOM), else ``gb18030``.
 
-    The whole file is checked (streamed), not a sample: a GB18030 sheet can start with an
-    all-ASCII header and hold its first Chinese character a million rows down.
+    Only a guess: a GB18030 sheet can start with an all-ASCII megabyte. ``chunks()`` confirms it
+    block by block (Polars checks UTF-8 as it parses, at no extra cost) and switches to GB18030
+    when a later block is not UTF-8 and everything before it was plain ASCII, which reads the
+    same in both encodings.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
     with path.open("rb") as f:
-        try:
-            while block := f.read(_BLOCK_BYTES):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-            return "utf-8-sig"
-        except UnicodeDecodeError:
-            pass
-    decoder = codecs.getincrementaldecoder("gb18030")("strict")
-    with path.open("rb") as f:
-        try:
-            while block := f.read(_BLOCK_BYTES):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as e:
-            raise UnusableFile(
-                "文件编码无法识别：既不是 UTF-8 也不是 GB18030 (the file is neither UTF-8 nor GB18030 text)"
-            ) from e
+        head = f.read(1 << 20)
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    try:
+        codecs.getincrementaldecoder("gb18030")("strict").decode(head, final=False)
+    except UnicodeDecodeError as e:
+        raise UnusableFile("文件编码无法识别：既不是 UTF-8 也不是 GB18030 (the file is neither UTF-8 nor GB18030 text)") from e
     return "gb18030"
+
+
+def _to_utf8(tf: TabularFile, block: bytes, ascii_so_far: bool) -> bytes:
+    """The block as UTF-8 bytes, switching the file to GB18030 if it turns out to be that."""
+    if tf.encoding == "utf-8-sig":
+        if block.isascii():
+            return block
+        try:
+            block.decode("utf-8")
+            return block
+        except UnicodeDecodeError:
+            if not ascii_so_far:
+                raise UnusableFile(
+                    "文件编码前后不一致：前面是 UTF-8，后面不是 (mixed encodings: UTF-8 first, then not); "
+                    "请统一保存为 UTF-8 或 GB18030"
+                ) from None
+            tf.encoding = "gb18030"
+    try:
+        return block.decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UnusableFile("文件编码无法识别：既不是 UTF-8 也不是 GB18030 (the file is neither UTF-8 nor GB18030 text)") from e
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
@@ -147,40 +165,52 @@ def _finish(frame: pl.DataFrame, lines: np.ndarray, width: int) -> pl.DataFrame:
 def _csv_chunks(tf: TabularFile, rows: int) -> Iterator[Chunk]:
     names = _frame_names(tf.header)
     width = len(tf.header)
-    block_bytes = max(1 << 20, min(_BLOCK_BYTES * 4, rows * 256))
+    block_bytes = max(1 << 16, min(_BLOCK_BYTES * 4, rows * 200))
+    digest = hashlib.sha256()
+    ascii_so_far = True
     with tf.path.open("rb") as f:
         data = f.read(block_bytes)
+        digest.update(data)
         if data.startswith(codecs.BOM_UTF8):
             data = data[3:]
         # Skip the header record (it may itself contain quoted newlines).
         cut, nl_in_header = _record_end(data, 0)
         if cut < 0:
+            tf.sha256 = _finish_digest(f, digest)
             return
         line = 1 + nl_in_header + 1  # the first data record starts on this line
         data = data[cut + 1:]
         eof = False
         while True:
-            if not eof:
-                more = f.read(block_bytes)
+            if not eof and len(data) < block_bytes:
+                more = f.read(block_bytes - len(data) if data else block_bytes)
+                digest.update(more)
                 eof = not more
                 data += more
             if not data:
-                return
-            block, rest, eof_block = _split_block(data, eof)
+                break
+            block, rest, _ = _split_block(data, eof)
             if block is None:  # no record boundary yet (a huge quoted field): read on
                 if eof:
                     block, rest = data, b""
                 else:
                     continue
             data = rest
-            if tf.encoding != "utf-8-sig":
-                block = block.decode(tf.encoding, errors="replace").encode("utf-8")
-            frame, lines = _parse_block(block, names, line)
+            utf8 = _to_utf8(tf, block, ascii_so_far)
+            ascii_so_far = ascii_so_far and block.isascii()
+            frame, lines = _parse_block(utf8, names, line)
             line += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
             if frame.height:
                 yield Chunk(_finish(frame, lines, width))
             if eof and not data:
-                return
+                break
+    tf.sha256 = digest.hexdigest()
+
+
+def _finish_digest(f, digest) -> str:
+    while block := f.read(1 << 20):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def _record_end(data: bytes, start: int) -> tuple[int, int]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from lingqu.db.engine import display_url
+
 
 def register(groups: dict) -> None:
     app, db = groups[""], groups["db"]
@@ -19,7 +21,7 @@ def register(groups: dict) -> None:
 
         url = get_settings().resolved_database_url()
         report = init_database(url)
-        typer.echo(f"数据库已就绪 / database ready: {_safe(url)}")
+        typer.echo(f"数据库已就绪 / database ready: {display_url(url)}")
         typer.echo("参考数据 / reference data: " + ", ".join(f"{k} +{v}" for k, v in report.inserted.items()))
         if demo:
             from lingqu.simulate.loading import ensure_demo_world
@@ -35,7 +37,7 @@ def register(groups: dict) -> None:
 
         url = get_settings().resolved_database_url()
         upgrade(url)
-        typer.echo(f"schema at revision {current_revision(url)}: {_safe(url)}")
+        typer.echo(f"schema at revision {current_revision(url)}: {display_url(url)}")
 
     @app.command("serve")
     def serve(
@@ -51,10 +53,3 @@ def register(groups: dict) -> None:
             typer.echo(line)
         typer.echo(f"Lingqu 灵渠: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
         uvicorn.run("lingqu.app:create_app", factory=True, host=host, port=port, log_level="warning")
-
-
-def _safe(url: str) -> str:
-    """The URL without a password, for printing."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

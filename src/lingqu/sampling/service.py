@@ -1,0 +1,73 @@
+"""Sampling results as the regulator reads them: a city's overview and an enterprise's history.
+
+Pass rate (合格率) = passed batches / batches with a verdict; a batch passes only if every
+item passed. It is compared with the target :data:`~lingqu.sampling.schemas.TARGET_PASS_RATE`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from lingqu.enterprise import repository as enterprise_repository
+from lingqu.enterprise import service as enterprise_service
+from lingqu.enterprise.schemas import cluster_label
+from lingqu.sampling import repository
+from lingqu.sampling.schemas import (
+    DEFAULT_CITY,
+    TARGET_PASS_RATE,
+    BatchOut,
+    ClusterCount,
+    EnterpriseBatches,
+    FailingItem,
+    Overview,
+    PeriodStats,
+    channel_label,
+)
+
+TOP_FAILING_ITEMS = 10
+
+
+def _period(year: int | None, batches: int, passed: int, failed: int) -> PeriodStats:
+    rate = enterprise_service.pass_rate(passed, failed)
+    return PeriodStats(
+        year=year, batches=batches, passed_batches=passed, failed_batches=failed, pass_rate=rate,
+        meets_target=None if rate is None else rate >= TARGET_PASS_RATE,
+    )
+
+
+def overview(session: Session, city_code: str | None = None) -> Overview:
+    """A city's enterprises by cluster, batches and pass rate per year, and the items failing most."""
+    city = enterprise_service.check_city(session, (city_code or "").strip() or DEFAULT_CITY)
+    by_cluster = [
+        ClusterCount(cluster=c, cluster_label=cluster_label(c), enterprises=n)
+        for c, n in enterprise_repository.counts_by_cluster(session, city.code)
+    ]
+    yearly = repository.yearly_counts(session, city.code)
+    years = [_period(y, c.batches, c.passed, c.failed) for y, c in yearly]
+    all_years = _period(
+        None, sum(c.batches for _, c in yearly), sum(c.passed for _, c in yearly), sum(c.failed for _, c in yearly)
+    )
+    items = [
+        FailingItem(test_item=item, failed=f, tested=t, fail_rate=f / t)
+        for item, f, t in repository.top_failing_items(session, city.code, TOP_FAILING_ITEMS)
+    ]
+    return Overview(
+        city=city, cities=enterprise_service.cities(session), enterprises=sum(c.enterprises for c in by_cluster),
+        enterprises_by_cluster=by_cluster, years=years, all_years=all_years, top_failing_items=items,
+    )
+
+
+def history(session: Session, uscc: str) -> EnterpriseBatches:
+    """An enterprise's batches, newest first, each with the names of the items it failed."""
+    e, _city = enterprise_service.find(session, uscc)
+    failed_items = repository.failed_items_of(session, e.id)
+    items = [
+        BatchOut(
+            batch_no=b.batch_no, sampled_on=b.sampled_on, product_name=b.product_name, brand=b.brand,
+            model=b.model, cluster=b.cluster, channel=b.channel, channel_label=channel_label(b.channel), lab=b.lab,
+            passed=b.passed, item_count=b.item_count, failed_count=b.failed_count,
+            failed_items=failed_items.get(b.id, []),
+        )
+        for b in repository.batches_of(session, e.id)
+    ]
+    return EnterpriseBatches(uscc=e.uscc, name=e.name, total=len(items), items=items)
