@@ -32,3 +32,14 @@ def test_demo_world_loads_once_and_is_calibrated(db_url, tmp_path_factory):
         assert 0.60 <= passed / n <= 0.80, (year, passed / n)
     assert set(users.values()) == {"regulator", "enterprise", "institution", "admin"}
     assert has_batches > 0
+
+
+def test_sampled_item_names_join_the_reference_items(db_url, tmp_path_factory):
+    world = tmp_path_factory.mktemp("world")
+    generate_world(world, seed=5, enterprises=60)
+    load_world(world, db_url)
+    with unit_of_work(db_url) as s:
+        unmatched = s.execute(sa.text(
+            "SELECT DISTINCT r.test_item FROM test_result r LEFT JOIN test_item t ON t.name_zh = r.test_item WHERE t.id IS NULL"
+        )).scalars().all()
+    assert unmatched == []

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from lingqu.audit.service import record_many
 from lingqu.db.engine import unit_of_work
+from lingqu.kit.normalize import clean_text
 from lingqu.db.migrate import upgrade
 from lingqu.reference import repository
 from lingqu.reference.models import CatalogueCategory, City, District, Standard, TestItem
@@ -54,7 +55,9 @@ def _reference_records() -> dict[str, tuple[type, tuple[str, ...], list[dict]]]:
     ]
     items = [
         {
-            "item_no": int(r["item_id"]), "cluster": "power_bank", "name_zh": r["item_zh"], "name_en": r["item_en"],
+            # Stored in the importers' canonical form (NFKC, as kit.normalize.clean_text), so that
+            # sampling rows naming "有效输出容量（常温/高温）" join to their reference item.
+            "item_no": int(r["item_id"]), "cluster": "power_bank", "name_zh": clean_text(r["item_zh"]), "name_en": r["item_en"],
             "method_standard": r["method_standard"], "requirement": r["requirement_summary"], "limit_text": r["limit"],
             "source": r["source"], "verification": r["verification"],
         }
