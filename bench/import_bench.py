@@ -41,7 +41,7 @@ def make_file(out: Path, rows: int) -> Path:
     if not (world / "sampling.csv").exists():
         from lingqu.simulate.world import generate_world
 
-        generate_world(world, seed=7, enterprises=max(200, rows // 150))
+        generate_world(world, seed=7, enterprises=max(200, rows // 40))
     with (world / "sampling.csv").open("rb") as src, target.open("wb") as dst:
         dst.write(src.readline())
         n = 0

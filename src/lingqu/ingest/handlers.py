@@ -50,6 +50,8 @@ class ImportState:
     batch_first: pl.DataFrame | None = None
     affected_batches: set[int] = field(default_factory=set)
     new_batches: set[int] = field(default_factory=set)
+    #: per new batch: items and failed items inserted so far (its rows may span chunks)
+    new_batch_counts: list[pl.DataFrame] = field(default_factory=list)
 
 
 def drop_duplicates(df: pl.DataFrame, key: list[str], state: ImportState, label: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -70,18 +72,33 @@ def drop_duplicates(df: pl.DataFrame, key: list[str], state: ImportState, label:
 
 def upsert(
     session: Session, state: ImportState, table_name: str, rows: pl.DataFrame, key: list[str], values: list[str],
-    *, touch: str | None = None,
+    *, touch: str | None = None, with_ids: bool = False,
 ) -> pl.DataFrame:
-    """Insert new records, update changed ones (audited), leave equal ones. Returns ``_line, _status, id``-less."""
+    """Insert new records, update changed ones (audited), leave equal ones.
+
+    Returns ``_line`` and ``_status`` per row; with ``with_ids`` also the record's ``id`` (new
+    records get ids reserved before the insert, so no second lookup is needed).
+    """
     tbl = repo.table(table_name)
     new = repo.canonical(tbl, rows.select([LINE, *key, *values]))
     existing = repo.fetch_existing(session, table_name, new.select(key), values)
     joined = new.join(existing, on=key, how="left", suffix="_old")
     is_new = pl.col("id").is_null()
     changed_expr = pl.any_horizontal([pl.col(v).ne_missing(pl.col(f"{v}_old")) for v in values])
+    if with_ids:
+        n_new = joined.select(is_new.sum()).item()
+        if n_new:
+            ids = pl.Series("_new_id", repo.reserve_ids(session, table_name, n_new), dtype=pl.Int64)
+            joined = joined.with_columns(
+                pl.when(is_new).then(is_new.cum_sum() - 1).alias("_k")
+            ).join(ids.to_frame().with_row_index("_k").with_columns(pl.col("_k").cast(pl.Int64)), on="_k", how="left")
+            joined = joined.with_columns(pl.coalesce("id", "_new_id").alias("id"), is_new.alias("_is_new")).drop("_k", "_new_id")
+        else:
+            joined = joined.with_columns(is_new.alias("_is_new"))
+        is_new = pl.col("_is_new")
     inserted = joined.filter(is_new)
     changed = joined.filter(~is_new & changed_expr)
-    repo.insert_frame(session, table_name, inserted.select([*key, *values]))
+    repo.insert_frame(session, table_name, inserted.select([*(["id"] if with_ids else []), *key, *values]))
     if not changed.is_empty():
         repo.update_rows(session, table_name, changed.select(["id", *values]), touch=touch)
         _audit_changes(session, state, table_name, changed, key, values)
@@ -89,6 +106,7 @@ def upsert(
         LINE,
         pl.when(is_new).then(pl.lit("inserted")).when(changed_expr).then(pl.lit("updated"))
         .otherwise(pl.lit("unchanged")).alias(STATUS),
+        *([pl.col("id")] if with_ids else []),
     )
 
 

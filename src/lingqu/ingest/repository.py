@@ -123,6 +123,28 @@ def update_rows(session: Session, table_name: str, df: pl.DataFrame, touch: str 
         _raw(session).executemany(sql, rows)
 
 
+def reserve_ids(session: Session, table_name: str, n: int) -> list[int]:
+    """``n`` fresh primary keys for ``table_name``, taken before inserting.
+
+    PostgreSQL: from the column's sequence (safe with concurrent writers). SQLite: above the
+    current maximum; a concurrent writer cannot interleave, because SQLite refuses the write of a
+    transaction whose snapshot another writer has moved past (the import then fails whole).
+    """
+    conn = session.connection()
+    if _dialect(session) == "postgresql":
+        rows = conn.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table_name}', 'id')) FROM generate_series(1, {int(n)})"
+        ).fetchall()
+        return sorted(r[0] for r in rows)
+    start = conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_q(session, table_name)}").scalar()
+    return list(range(start, start + n))
+
+
+def set_batch_outcomes(session: Session, outcomes: pl.DataFrame) -> None:
+    """Write ``item_count``, ``failed_count`` and ``passed`` computed for batches created by this import."""
+    update_rows(session, "batch", outcomes.select("id", "item_count", "failed_count", "passed"))
+
+
 def _select_expr(session: Session, tbl: sa.Table, col: str, alias: str = "t") -> str:
     kind = _kind(tbl.c[col])
     ref = f"{alias}.{_q(session, col)}"

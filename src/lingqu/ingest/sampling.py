@@ -28,10 +28,10 @@ def sampling(session: Session, df: pl.DataFrame, state: ImportState) -> Outcome:
     )
     df, conflicts = _consistent_batches(df, state)
     df, created, unknown = _enterprises(session, df)
-    batch_status = _batches(session, df, state)
-    status = _results(session, df, state)
+    batch_ids = _batches(session, df, state)
+    status = _results(session, df, batch_ids, state)
     # A row whose result is unchanged but whose batch details were updated counts as updated.
-    status = status.join(batch_status, on=LINE, how="left").select(
+    status = status.join(batch_ids, on=LINE, how="left").select(
         LINE,
         pl.when((pl.col(STATUS) == "unchanged") & (pl.col("_batch_status") == "updated"))
         .then(pl.lit("updated")).otherwise(pl.col(STATUS)).alias(STATUS),
@@ -89,40 +89,53 @@ def _enterprises(session: Session, df: pl.DataFrame) -> tuple[pl.DataFrame, int,
 
 
 def _batches(session: Session, df: pl.DataFrame, state: ImportState) -> pl.DataFrame:
-    """Upsert each batch from its first row in this chunk; returns (_line, _batch_status) per row."""
+    """Upsert each batch from its first row in this chunk; returns (_line, _batch_status, _batch_pk) per row."""
     firsts = df.group_by("batch_id", maintain_order=True).first()
     rows = firsts.select(
         LINE, pl.col("batch_id").alias("batch_no"), "enterprise_id", "product_name", "brand", "model", "cluster",
         "sampled_on", pl.col("city").alias("city_code"), "district", "channel", "lab",
     )
     values = ["enterprise_id", "product_name", "brand", "model", "cluster", "sampled_on", "city_code", "district", "channel", "lab"]
-    status = upsert(session, state, "batch", rows, ["batch_no"], values)
+    status = upsert(session, state, "batch", rows, ["batch_no"], values, with_ids=True)
     status = status.join(rows.select(LINE, "batch_no"), on=LINE)
-    ids = repo.fetch_existing(session, "batch", rows.select("batch_no"), [])
-    status = status.join(ids.select("id", "batch_no"), on="batch_no")
     state.new_batches.update(status.filter(pl.col(STATUS) == "inserted")["id"].to_list())
-    state.affected_batches.update(status.filter(pl.col(STATUS) != "unchanged")["id"].to_list())
+    state.affected_batches.update(status.filter(pl.col(STATUS) == "updated")["id"].to_list())
     per_batch = status.select(pl.col("batch_no").alias("batch_id"), pl.col("id").alias("_batch_pk"), pl.col(STATUS).alias("_batch_status"))
-    return df.join(per_batch, on="batch_id", how="left").select(LINE, "_batch_status")
+    return df.join(per_batch, on="batch_id", how="left").select(LINE, "_batch_status", "_batch_pk")
 
 
-def _results(session: Session, df: pl.DataFrame, state: ImportState) -> pl.DataFrame:
-    ids = repo.fetch_existing(session, "batch", df.select(pl.col("batch_id").alias("batch_no")).unique(), [])
-    rows = df.join(ids.select(pl.col("id").alias("_bid"), pl.col("batch_no").alias("batch_id")), on="batch_id").select(
-        LINE, pl.col("_bid").alias("batch_id"), "test_item", pl.col("standard_code").fill_null(""),
+def _results(session: Session, df: pl.DataFrame, batch_ids: pl.DataFrame, state: ImportState) -> pl.DataFrame:
+    rows = df.join(batch_ids.select(LINE, "_batch_pk"), on=LINE).select(
+        LINE, pl.col("_batch_pk").alias("batch_id"), "test_item", pl.col("standard_code").fill_null(""),
         pl.col("verdict").alias("passed"), "measured_value", pl.col("unit").fill_null(""),
         pl.col("limit").fill_null("").alias("limit_text"), pl.col("severity").fill_null(""), "extra",
     )
-    fresh = rows.filter(pl.col("batch_id").is_in(list(state.new_batches)))
-    old = rows.filter(~pl.col("batch_id").is_in(list(state.new_batches)))
-    # Results of batches created by this import cannot exist yet: insert without looking up.
+    is_fresh = pl.col("batch_id").is_in(pl.Series(list(state.new_batches), dtype=pl.Int64).implode())
+    fresh = rows.filter(is_fresh)
+    old = rows.filter(~is_fresh)
+    # Results of batches created by this import cannot exist yet: insert without looking up, and
+    # count their items here rather than asking the database again at the end.
     tbl = repo.table("test_result")
     repo.insert_frame(session, "test_result", repo.canonical(tbl, fresh.drop(LINE)))
+    state.new_batch_counts.append(
+        fresh.group_by("batch_id").agg(pl.len().alias("n"), (~pl.col("passed")).sum().alias("f"))
+    )
     out = [fresh.select(LINE, pl.lit("inserted").alias(STATUS))]
     if not old.is_empty():
         status = upsert(session, state, "test_result", old, ["batch_id", "test_item"], RESULT_VALUES)
         changed_lines = status.filter(pl.col(STATUS) != "unchanged").select(LINE)
         state.affected_batches.update(old.join(changed_lines, on=LINE)["batch_id"].to_list())
         out.append(status)
-    state.affected_batches.update(fresh["batch_id"].unique().to_list())
     return pl.concat(out)
+
+
+def finish(session: Session, state: ImportState) -> None:
+    """Pass/fail of every batch this import created or changed (a batch passes only if every item passes)."""
+    if state.new_batch_counts:
+        counts = (
+            pl.concat(state.new_batch_counts).group_by("batch_id").agg(pl.col("n").sum(), pl.col("f").sum())
+            .select(pl.col("batch_id").alias("id"), pl.col("n").alias("item_count"), pl.col("f").alias("failed_count"),
+                    (pl.col("f") == 0).cast(pl.Int64).alias("passed"))
+        )
+        repo.set_batch_outcomes(session, counts)
+    repo.recompute_batch_outcomes(session, sorted(state.affected_batches - state.new_batches))

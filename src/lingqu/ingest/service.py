@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from lingqu.audit.service import record
 from lingqu.config import get_settings
 from lingqu.exceptions import LingquError, UnusableFile
-from lingqu.ingest import handlers, repository
+from lingqu.ingest import handlers
 from lingqu.ingest.handlers import STATUS, ImportState
+from lingqu.ingest.sampling import finish as finish_sampling
 from lingqu.ingest.sampling import sampling
 from lingqu.ingest.specs import SPECS, Spec, map_header
 from lingqu.ingest.validate import BAD_COLUMNS, REASON, Validated, validate_chunk
@@ -145,7 +146,7 @@ def import_file(
         report.sha256 = table.sha256 or _sha256(path)
         report.encoding = table.encoding
         if kind == "sampling":
-            repository.recompute_batch_outcomes(session, sorted(state.affected_batches))
+            finish_sampling(session, state)
     finally:
         writer.close()
     report.rejected = writer.count
