@@ -6,8 +6,10 @@ file; the valid rows are imported — or, with --strict, nothing is); 2 the file
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -40,15 +42,31 @@ def run_import(kind: str, file: Path, rejects: Path | None, strict: bool, as_jso
     from lingqu.db.engine import unit_of_work
     from lingqu.ingest.service import StrictRejected, import_file
 
+    actor = f"cli:{getpass.getuser()}"
     try:
-        with unit_of_work() as session:
-            report = import_file(session, kind, file, rejects=rejects, strict=strict, actor="cli")
+        with unit_of_work() as session, _progress(file) as progress:
+            report = import_file(session, kind, file, rejects=rejects, strict=strict, actor=actor, progress=progress)
     except StrictRejected as e:
         _print(e.report, as_json)
         typer.echo(e.message, err=True)
         return 1
     _print(report, as_json)
     return 1 if report.rejected else 0
+
+
+@contextmanager
+def _progress(file: Path):
+    """A live row counter on stderr when it is a terminal (long imports), nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("导入 importing {task.description}: {task.completed:,} rows"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(file.name, total=None)
+        yield lambda rows: bar.update(task, completed=rows)
 
 
 def register(groups: dict) -> None:

@@ -12,7 +12,7 @@ import csv
 import hashlib
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -113,8 +113,9 @@ def default_rejects_path(path: Path) -> Path:
 
 def import_file(
     session: Session, kind: str, path: str | Path, *, rejects: str | Path | None = None,
-    strict: bool = False, actor: str = "cli",
+    strict: bool = False, actor: str = "cli", progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
+    """Import ``path`` as ``kind`` in the caller's transaction; ``progress`` gets the rows read so far."""
     if kind not in SPECS:
         raise LingquError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}", field="kind")
     spec: Spec = SPECS[kind]
@@ -133,6 +134,8 @@ def import_file(
         for chunk, checked in _validated_chunks(table, spec, mapping, extras):
             raw = chunk.frame.drop("_overflow")
             report.read += chunk.frame.height
+            if progress is not None:
+                progress(report.read)
             writer.write(checked.bad, raw)
             outcome = handler(session, checked.good, state) if checked.good.height else None
             if outcome is not None:
