@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from lingqu.sampling import service
-from lingqu.sampling.schemas import EnterpriseBatches, Overview
+from lingqu.sampling import passrate, service
+from lingqu.sampling.schemas import EnterpriseBatches, Overview, PassRateReport
 from lingqu.web.deps import SessionDep
 
 router = APIRouter(tags=["sampling"])
@@ -22,3 +22,21 @@ def get_overview(
 @router.get("/enterprises/{uscc}/batches", response_model=EnterpriseBatches)
 def get_enterprise_batches(uscc: str, session: SessionDep) -> EnterpriseBatches:
     return service.history(session, uscc)
+
+
+
+
+@router.get("/stats/pass-rate", response_model=PassRateReport)
+def get_pass_rate(
+    session: SessionDep,
+    by: str = Query(passrate.DEFAULT_BY, description="city, district, enterprise, brand, channel, product, cluster, test_item, year, quarter"),
+    period: str | None = Query(None, description="a year 2024, a quarter 2024Q3 or a range 2023..2024; empty = all time"),
+    city: str | None = Query(None, description="city code or name (440300, 深圳)"),
+    cluster: str | None = Query(None, description="power_bank, medical_device, other"),
+    trend: str | None = Query(None, description="quarter or year: a per-period series for each slice"),
+    limit: str | None = Query(None, description="at most this many rows"),
+) -> PassRateReport:
+    """合格率: batches (or, by test item, tests), failures, pass rate with a Wilson 95 % interval and the
+    distance to the 90 % target, per slice."""
+    query = passrate.parse_query(by=by, period=period, city=city, cluster=cluster, trend=trend, limit=limit)
+    return passrate.pass_rate(session, query)

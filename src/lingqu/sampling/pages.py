@@ -1,16 +1,21 @@
-"""HTML pages for sampling results: the city overview at ``/``."""
+"""HTML pages for sampling results: the city overview at ``/`` and pass rates at ``/stats/pass-rate``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from lingqu.enterprise import service as enterprise_service
+from lingqu.enterprise.schemas import CLUSTER_LABELS
 from lingqu.exceptions import LingquError
-from lingqu.sampling import service
+from lingqu.sampling import passrate, service
 from lingqu.web.deps import SessionDep, error_page
-from lingqu.web.templating import templates
+from lingqu.web.templating import WEB_DIR, templates
 
 router = APIRouter(include_in_schema=False)
+
+#: ECharts is vendored by the web build; the pass-rate page draws its chart only when it is there.
+ECHARTS = WEB_DIR / "static" / "vendor" / "echarts.min.js"
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -20,3 +25,31 @@ def overview(request: Request, session: SessionDep, city: str | None = None) -> 
     except LingquError as exc:
         return error_page(request, exc)
     return templates.TemplateResponse(request, "overview.html", {"nav": "overview", "o": data})
+
+
+@router.get("/stats/pass-rate", response_class=HTMLResponse)
+def pass_rate(
+    request: Request,
+    session: SessionDep,
+    by: str | None = passrate.DEFAULT_BY,
+    period: str | None = None,
+    city: str | None = None,
+    cluster: str | None = None,
+    trend: str | None = None,
+) -> HTMLResponse:
+    """The form (by, period, city, cluster, trend) and the table; a bad value is shown beside the form."""
+    form = {"by": by or "", "period": period or "", "city": city or "", "cluster": cluster or "", "trend": trend or ""}
+    context = {
+        "nav": "pass_rate", "form": form, "report": None, "error": None,
+        "dimensions": passrate.DIMENSIONS, "trends": passrate.TRENDS, "clusters": CLUSTER_LABELS,
+        "cities": enterprise_service.cities(session), "echarts": ECHARTS.is_file(),
+    }
+    try:
+        query = passrate.parse_query(by=by, period=period, city=city, cluster=cluster, trend=trend)
+    except LingquError as exc:
+        context["error"] = exc
+        return templates.TemplateResponse(request, "pass_rate.html", context, status_code=exc.status_code)
+    context["form"] = {"by": query.by, "period": query.period or "", "city": query.city or "",
+                       "cluster": query.cluster or "", "trend": query.trend or ""}
+    context["report"] = passrate.pass_rate(session, query)
+    return templates.TemplateResponse(request, "pass_rate.html", context)

@@ -79,3 +79,81 @@ class EnterpriseBatches(BaseModel):
     name: str
     total: int
     items: list[BatchOut]
+
+
+# --- pass-rate statistics (lingqu.sampling.passrate) ------------------------------------------------
+
+#: How a slice's 95 % interval lies against the target: wholly above, wholly below, or across it.
+TARGET_STATUS_LABELS = {"meets_target": "达标", "below_target": "未达标", "undetermined": "不确定"}
+
+
+class PassRateQuery(BaseModel):
+    """A validated pass-rate request (see :func:`lingqu.sampling.passrate.parse_query`)."""
+
+    model_config = {"frozen": True}
+
+    by: str = Field(description="slice dimension: city, district, enterprise, brand, channel, product, cluster, "
+                                "test_item, year or quarter")
+    period: str | None = Field(None, description="canonical period text: 2024, 2024Q3, 2023..2024; null = all time")
+    start: dt.date | None = Field(None, description="first day of the period")
+    end: dt.date | None = Field(None, description="day after the last day of the period")
+    city: str | None = Field(None, description="city code (GB/T 2260) or null for all cities")
+    cluster: str | None = None
+    trend: str | None = Field(None, description="quarter or year: a per-period series for each slice")
+    limit: int | None = None
+
+
+class PassRateStats(BaseModel):
+    """Counts of one slice (or one period of it), its pass rate and how that compares with the target.
+
+    The unit is the batch (``batches`` set) except for slices by test item, where it is the test
+    result (``tests`` set). Batches without a verdict are counted in ``pending`` and left out of
+    the rate and the interval.
+    """
+
+    unit: str = Field(description="batch or test")
+    batches: int | None = Field(None, description="batches with a verdict (unit batch); the n of the rate")
+    tests: int | None = Field(None, description="test results (unit test); the n of the rate")
+    passed: int
+    failures: int
+    pending: int = Field(description="batches sampled without a verdict yet; not in the rate")
+    pass_rate: float | None = Field(description="passed / n; null when n = 0")
+    lower: float | None = Field(description="Wilson 95 % interval, lower bound")
+    upper: float | None = Field(description="Wilson 95 % interval, upper bound")
+    target: float = TARGET_PASS_RATE
+    gap_to_target: float | None = Field(description="pass_rate − target")
+    target_status: str = Field(description="meets_target (interval above the target), below_target (below it) "
+                                           "or undetermined (it straddles the target, or n = 0)")
+    target_status_label: str
+
+
+class PassRatePoint(PassRateStats):
+    """One period of a slice's trend."""
+
+    period: str = Field(description="2024 or 2024Q3")
+    label: str
+
+
+class PassRateRow(PassRateStats):
+    key: str = Field(description="slice key: city code, 'city code:district', USCC, brand, channel, product, "
+                                 "cluster, test item, 2024 or 2024Q3")
+    label: str
+    trend: list[PassRatePoint] | None = None
+
+
+class PassRateReport(BaseModel):
+    by: str
+    by_label: str
+    period: str | None
+    start: dt.date | None
+    end: dt.date | None
+    city: str | None
+    cluster: str | None
+    trend: str | None
+    unit: str
+    target: float = TARGET_PASS_RATE
+    confidence: float
+    method: str = Field(description="interval method: wilson")
+    overall: PassRateStats = Field(description="all slices together")
+    rows: list[PassRateRow]
+    total_rows: int = Field(description="rows before the limit was applied")
