@@ -69,3 +69,18 @@ def cli_env(db_url, tmp_path) -> dict:
     env = dict(os.environ)
     env["LINGQU_DATABASE_URL"] = db_url
     return env
+
+
+@pytest.fixture
+def app_client(db_url, monkeypatch):
+    """The web app (pages and API) on the test database."""
+    from fastapi.testclient import TestClient
+
+    from lingqu.app import create_app
+    from lingqu.config import get_settings
+
+    monkeypatch.setenv("LINGQU_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    with TestClient(create_app()) as c:
+        yield c
+    get_settings.cache_clear()

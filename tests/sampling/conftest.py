@@ -119,12 +119,5 @@ def pr_world(db_url) -> PassRateWorld:
 
 
 @pytest.fixture
-def pr_client(db_url, pr_world, monkeypatch) -> TestClient:
-    from lingqu.app import create_app
-    from lingqu.config import get_settings
-
-    monkeypatch.setenv("LINGQU_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    with TestClient(create_app()) as c:
-        yield c
-    get_settings.cache_clear()
+def pr_client(pr_world, app_client) -> TestClient:
+    return app_client

@@ -107,12 +107,5 @@ def world(db_url) -> World:
 
 
 @pytest.fixture
-def client(db_url, world, monkeypatch) -> TestClient:
-    from lingqu.app import create_app
-    from lingqu.config import get_settings
-
-    monkeypatch.setenv("LINGQU_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    with TestClient(create_app()) as c:
-        yield c
-    get_settings.cache_clear()
+def client(world, app_client) -> TestClient:
+    return app_client
