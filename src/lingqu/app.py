@@ -12,10 +12,12 @@ import pkgutil
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 import lingqu
 from lingqu.exceptions import LingquError
-from lingqu.web.templating import WEB_DIR
+from lingqu.web.sessions import csrf_token, load_user, set_csrf_cookie
+from lingqu.web.templating import WEB_DIR, templates
 
 
 def _domain_module(domain: str, name: str):
@@ -28,8 +30,18 @@ def _domain_module(domain: str, name: str):
 
 
 def create_app() -> FastAPI:
+    templates.env.globals["csrf_token"] = csrf_token
     app = FastAPI(title="Lingqu (灵渠) API", version=lingqu.__version__, openapi_url="/openapi.json", docs_url="/docs")
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+
+    @app.middleware("http")
+    async def _user_and_csrf(request: Request, call_next):
+        """Resolve the logged-in user for the request; afterwards, set the CSRF cookie when a
+        page rendered a form with a freshly made token."""
+        request.state.user = await run_in_threadpool(load_user, request)
+        response = await call_next(request)
+        set_csrf_cookie(request, response)
+        return response
 
     @app.exception_handler(LingquError)
     async def _lingqu_error(_request: Request, exc: LingquError) -> JSONResponse:

@@ -7,6 +7,9 @@ and never in production (the settings refuse placeholder secrets there).
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -15,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from lingqu.audit.service import record
 from lingqu.auth import repository
-from lingqu.auth.models import ROLES, User
-from lingqu.exceptions import ValidationError
+from lingqu.auth.models import ROLES, User, UserSession
+from lingqu.exceptions import LingquError, ValidationError
 
 _hasher = PasswordHasher()
 
@@ -51,6 +54,76 @@ def create_user(
     record(session, actor=actor, action="insert", entity="app_user", key=username,
            after={"username": username, "role": role, "city_code": city_code, "uscc": uscc, "institution_id": institution_id})
     return user
+
+
+#: How long a login lasts.
+SESSION_HOURS = 12
+#: Failed logins allowed before attempts are refused for a while (the wait doubles each time).
+FREE_ATTEMPTS = 5
+BASE_LOCK_SECONDS = 30
+MAX_LOCK_SECONDS = 15 * 60
+#: A valid hash of a random password: unknown usernames are verified against it so that a
+#: wrong username takes as long as a wrong password (no user enumeration by timing).
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class LoginFailed(LingquError):
+    code = "login_failed"
+    status_code = 401
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The user whose password this is; ``LoginFailed`` otherwise, with one message for every
+    cause (unknown user, wrong password, disabled, throttled) so nothing is revealed."""
+    failed = LoginFailed("用户名或密码错误；多次失败后需稍候再试 (wrong username or password; after repeated failures, wait and retry)")
+    user = repository.by_username(session, username.strip())
+    now = _now()
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        raise failed
+    if user.locked_until is not None and user.locked_until > now:
+        raise failed
+    if not user.active or not verify_password(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        over = user.failed_logins - FREE_ATTEMPTS
+        if over >= 0:
+            user.locked_until = now + dt.timedelta(seconds=min(MAX_LOCK_SECONDS, BASE_LOCK_SECONDS * 2**over))
+        session.flush()
+        raise failed
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    return user
+
+
+def start_session(session: Session, user: User) -> str:
+    """Open a session for ``user``; returns the token for the cookie (stored only as its hash)."""
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    repository.delete_expired_sessions(session, now)
+    repository.add_session(session, UserSession(
+        token_hash=token_hash(token), user_id=user.id, created_at=now, expires_at=now + dt.timedelta(hours=SESSION_HOURS),
+    ))
+    return token
+
+
+def user_for_token(session: Session, token: str | None) -> User | None:
+    if not token:
+        return None
+    return repository.user_for_token_hash(session, token_hash(token), _now())
+
+
+def end_session(session: Session, token: str | None) -> None:
+    if token:
+        repository.delete_session(session, token_hash(token))
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,9 @@ def get_engine(url: str | None = None) -> Engine:
     """One engine (and connection pool) per database URL for the life of the process."""
     url = url or get_settings().resolved_database_url()
     if url not in _ENGINES:
+        from lingqu.db.base import load_all_models
+
+        load_all_models()  # every mapper configured, whichever domain this process imported first
         _ENGINES[url] = make_engine(url)
     return _ENGINES[url]
 

@@ -1,0 +1,42 @@
+"""``lingqu user create``."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(groups: dict) -> None:
+    user = groups["user"]
+
+    @user.command("create")
+    def create(
+        username: str = typer.Option(..., "--username"),
+        role: str = typer.Option(..., "--role", help="regulator | enterprise | institution | admin"),
+        password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True),
+        display_name: str = typer.Option("", "--name"),
+        city: str = typer.Option("", "--city", help="regulator scope: a city (深圳 / 440300); empty = the province"),
+        uscc: str = typer.Option("", "--uscc", help="enterprise scope: its USCC"),
+        institution_id: int | None = typer.Option(None, "--institution-id", help="institution scope"),
+    ) -> None:
+        """Create a user with a role and a scope (password hashed with argon2)."""
+        import getpass
+
+        from lingqu.auth.service import create_user
+        from lingqu.db.engine import unit_of_work
+        from lingqu.kit.normalize import FieldProblem, city_code
+        from lingqu.kit.identifiers import uscc_problem
+        from lingqu.exceptions import ValidationError
+
+        try:
+            city_scope = city_code(city) if city else ""
+        except FieldProblem as e:
+            raise ValidationError(str(e), field="city") from e
+        if role == "enterprise" and (not uscc or uscc_problem(uscc.upper())):
+            raise ValidationError(uscc_problem(uscc.upper()) or "an enterprise user needs --uscc", field="uscc")
+        if role == "institution" and institution_id is None:
+            raise ValidationError("an institution user needs --institution-id", field="institution-id")
+        with unit_of_work() as session:
+            create_user(session, username=username, password=password, role=role, display_name=display_name,
+                        city_code=city_scope, uscc=uscc.upper(), institution_id=institution_id,
+                        actor=f"cli:{getpass.getuser()}")
+        typer.echo(f"已创建用户 / user created: {username} ({role})")
