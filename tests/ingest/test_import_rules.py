@@ -229,3 +229,24 @@ def test_gb18030_file_whose_first_megabyte_is_ascii(db_url, tmp_path, run_import
     assert (report.read, report.imported, report.rejected) == (20_001, 20_001, 0), rejects[:3]
     assert report.encoding == "gb18030"
     assert scalar(db_url, "SELECT name FROM enterprise WHERE district = '宝安区'") == "深圳市中文名称科技有限公司"
+
+
+def test_institution_rejections_for_kind_length_and_minimum(db_url, tmp_path, run_import):
+    header = ["name", "kind", "city", "accreditation_no", "scope", "capacity_per_month", "turnaround_days"]
+    f = write_csv(tmp_path / "i.csv", header, [
+        ["深圳市计量质量检测研究院", "检验检测机构", "深圳", "CNAS L0001", "GB/T 35590-2017;转换效率", "1,200", "7"],  # 2 ok
+        ["某认证中心", "认证机构", "广州", "CNAS C001", "", "-5", "30"],                  # 3 negative capacity
+        ["某计量院", "计量", "东莞", "", "", "12.5", ""],                                   # 4 not a whole number
+        ["某协会", "商会联盟", "中山", "", "", "", ""],                                      # 5 unknown kind
+        ["某" * 201, "咨询", "江门", "", "", "", ""],                                       # 6 name too long
+        ["某标准院", "标准化", "惠州", "", "", "", "两周"],                                    # 7 turnaround not a number
+    ])
+    report, rejects = run_import("institutions", f)
+    assert (report.read, report.imported, report.rejected) == (6, 1, 5)
+    reasons = {int(r["行号 line"]): (r["列 column"], r["原因 reason"]) for r in rejects}
+    assert reasons[3][0] == "capacity_per_month" and "at least 0" in reasons[3][1]
+    assert reasons[4][0] == "capacity_per_month" and "整数" in reasons[4][1]
+    assert reasons[5][0] == "kind"
+    assert reasons[6][0] == "name" and "200" in reasons[6][1]
+    assert reasons[7][0] == "turnaround_days"
+    assert scalar(db_url, "SELECT capacity_per_month FROM institution") == 1200
