@@ -71,9 +71,30 @@ def cli_env(db_url, tmp_path) -> dict:
     return env
 
 
+TEST_PASSWORD = "lingqu-test-password"
+
+
+def make_user(db_url: str, username: str, role: str, **scope) -> None:
+    from lingqu.auth.service import create_user
+    from lingqu.db.engine import unit_of_work
+
+    with unit_of_work(db_url) as s:
+        create_user(s, username=username, password=TEST_PASSWORD, role=role, display_name=username, actor="test", **scope)
+
+
+def log_in(client, username: str) -> None:
+    """Log ``client`` in through the real login form (CSRF token included)."""
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/login", data={"username": username, "password": TEST_PASSWORD, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+
+
 @pytest.fixture
-def app_client(db_url, monkeypatch):
-    """The web app (pages and API) on the test database."""
+def anonymous_client(db_url, monkeypatch):
+    """The web app (pages and API) on the test database, not logged in."""
     from fastapi.testclient import TestClient
 
     from lingqu.app import create_app
@@ -84,3 +105,11 @@ def app_client(db_url, monkeypatch):
     with TestClient(create_app()) as c:
         yield c
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def app_client(db_url, anonymous_client):
+    """The web app logged in as a provincial admin (sees everything): for content tests."""
+    make_user(db_url, "test-admin", "admin")
+    log_in(anonymous_client, "test-admin")
+    return anonymous_client

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 import lingqu
 from lingqu.exceptions import LingquError
+from lingqu.web.deps import error_page
 from lingqu.web.sessions import csrf_token, load_user, set_csrf_cookie
 from lingqu.web.templating import WEB_DIR, templates
 
@@ -44,16 +46,35 @@ def create_app() -> FastAPI:
         return response
 
     @app.exception_handler(LingquError)
-    async def _lingqu_error(_request: Request, exc: LingquError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+    async def _lingqu_error(request: Request, exc: LingquError):
+        """One JSON error shape for the API; for pages, a login redirect (401) or the error page."""
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+        if exc.status_code == 401:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+        return error_page(request, exc)
 
-    domains = sorted(m.name for m in pkgutil.iter_modules(lingqu.__path__) if m.ispkg)
-    for domain in domains:
-        endpoints = _domain_module(domain, "endpoints")
-        if endpoints is not None and hasattr(endpoints, "router"):
-            app.include_router(endpoints.router, prefix="/api/v1")
-    for domain in domains:
-        pages = _domain_module(domain, "pages")
-        if pages is not None and hasattr(pages, "router"):
-            app.include_router(pages.router)
+    for prefix, router in domain_routers():
+        app.include_router(router, prefix=prefix)
     return app
+
+
+def domain_routers() -> list[tuple[str, object]]:
+    """(prefix, router) of every domain: API routers under /api/v1 first, then page routers."""
+    domains = sorted(m.name for m in pkgutil.iter_modules(lingqu.__path__) if m.ispkg)
+    found = []
+    for name, prefix in (("endpoints", "/api/v1"), ("pages", "")):
+        for domain in domains:
+            module = _domain_module(domain, name)
+            if module is not None and hasattr(module, "router"):
+                found.append((prefix, module.router))
+    return found
+
+
+def iter_routes():
+    """Every route the app serves from the domains: (full path, methods, route). The
+    authorization-matrix test walks this, so a new route cannot escape its rule."""
+    for prefix, router in domain_routers():
+        for route in router.routes:
+            yield prefix + route.path, sorted(route.methods - {"HEAD"}), route

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from lingqu.app import create_app
-from lingqu.config import get_settings
 
 
 @pytest.fixture
-def client(db_url, monkeypatch):
-    monkeypatch.setenv("LINGQU_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield TestClient(create_app())
-    get_settings.cache_clear()
+def client(app_client):
+    """Logged in as an admin (product lines are regulator/admin records)."""
+    return app_client
 
 
 def test_plan_endpoint_answers_the_table_plan(client):

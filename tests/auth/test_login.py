@@ -37,67 +37,67 @@ def test_passwords_are_argon2_hashed(db_url):
     assert verify_password(stored, PASSWORD) and not verify_password(stored, "wrong")
 
 
-def test_login_sets_a_safe_session_cookie_and_logout_ends_it(db_url, app_client):
+def test_login_sets_a_safe_session_cookie_and_logout_ends_it(db_url, anonymous_client):
     _user(db_url)
-    r = _login(app_client)
+    r = _login(anonymous_client)
     assert r.status_code == 303 and r.headers["location"] == "/enterprises"
     cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("lingqu_session="))
     assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
-    page = app_client.get("/")
+    page = anonymous_client.get("/")
     assert "张质检" in page.text and "退出" in page.text
     with unit_of_work(db_url) as s:
         assert s.execute(sa.text("SELECT COUNT(*) FROM user_session")).scalar() == 1
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    out = app_client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    out = anonymous_client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/login"
     with unit_of_work(db_url) as s:
         assert s.execute(sa.text("SELECT COUNT(*) FROM user_session")).scalar() == 0
-    assert "张质检" not in app_client.get("/").text
+    assert "张质检" not in anonymous_client.get("/").text
 
 
-def test_a_stolen_cookie_is_useless_after_logout(db_url, app_client):
+def test_a_stolen_cookie_is_useless_after_logout(db_url, anonymous_client):
     _user(db_url)
-    _login(app_client)
-    session_token = app_client.cookies.get("lingqu_session")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', app_client.get("/").text).group(1)
-    app_client.post("/logout", data={"csrf_token": token})
-    app_client.cookies.set("lingqu_session", session_token)
-    assert "张质检" not in app_client.get("/").text
+    _login(anonymous_client)
+    session_token = anonymous_client.cookies.get("lingqu_session")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', anonymous_client.get("/").text).group(1)
+    anonymous_client.post("/logout", data={"csrf_token": token})
+    anonymous_client.cookies.set("lingqu_session", session_token)
+    assert "张质检" not in anonymous_client.get("/").text
 
 
-def test_wrong_password_and_unknown_user_get_the_same_answer(db_url, app_client):
+def test_wrong_password_and_unknown_user_get_the_same_answer(db_url, anonymous_client):
     _user(db_url)
-    wrong = _login(app_client, password="nope")
-    unknown = _login(app_client, username="nobody")
+    wrong = _login(anonymous_client, password="nope")
+    unknown = _login(anonymous_client, username="nobody")
     assert wrong.status_code == unknown.status_code == 401
     assert "用户名或密码错误" in wrong.text and "用户名或密码错误" in unknown.text
-    assert "lingqu_session" not in app_client.cookies
+    assert "lingqu_session" not in anonymous_client.cookies
 
 
-def test_login_without_the_csrf_token_is_refused(db_url, app_client):
+def test_login_without_the_csrf_token_is_refused(db_url, anonymous_client):
     _user(db_url)
-    _csrf(app_client)
-    r = app_client.post("/login", data={"username": "zhang", "password": PASSWORD, "csrf_token": "forged"}, follow_redirects=False)
-    assert r.status_code == 403 and "lingqu_session" not in app_client.cookies
+    _csrf(anonymous_client)
+    r = anonymous_client.post("/login", data={"username": "zhang", "password": PASSWORD, "csrf_token": "forged"}, follow_redirects=False)
+    assert r.status_code == 403 and "lingqu_session" not in anonymous_client.cookies
 
 
-def test_repeated_failures_lock_even_the_right_password_for_a_while(db_url, app_client):
+def test_repeated_failures_lock_even_the_right_password_for_a_while(db_url, anonymous_client):
     _user(db_url)
-    token = _csrf(app_client)
+    token = _csrf(anonymous_client)
     for _ in range(FREE_ATTEMPTS):
-        assert _login(app_client, password="guess", token=token).status_code == 401
-    assert _login(app_client, token=token).status_code == 401  # right password, but throttled
+        assert _login(anonymous_client, password="guess", token=token).status_code == 401
+    assert _login(anonymous_client, token=token).status_code == 401  # right password, but throttled
     with unit_of_work(db_url) as s:
         s.execute(sa.text("UPDATE app_user SET locked_until = NULL"))
-    assert _login(app_client, token=token).status_code == 303
+    assert _login(anonymous_client, token=token).status_code == 303
     with unit_of_work(db_url) as s:
         assert s.execute(sa.text("SELECT failed_logins FROM app_user")).scalar() == 0
 
 
-def test_next_never_leaves_the_site(db_url, app_client):
+def test_next_never_leaves_the_site(db_url, anonymous_client):
     _user(db_url)
-    token = _csrf(app_client)
-    r = app_client.post("/login", data={"username": "zhang", "password": PASSWORD, "csrf_token": token, "next": "//evil.example"},
+    token = _csrf(anonymous_client)
+    r = anonymous_client.post("/login", data={"username": "zhang", "password": PASSWORD, "csrf_token": token, "next": "//evil.example"},
                         follow_redirects=False)
     assert r.headers["location"] == "/"
 

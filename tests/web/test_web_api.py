@@ -189,7 +189,7 @@ def test_enterprise_list_takes_the_same_number_of_queries_for_50_rows_as_for_1(c
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert one == fifty
-    assert fifty <= 3  # the city check, the total, the aggregated page
+    assert fifty <= 4  # the session lookup, the city check, the total, the aggregated page
 
 
 # --- one enterprise ---------------------------------------------------------------------------

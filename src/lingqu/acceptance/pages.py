@@ -7,6 +7,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from lingqu.web.access import ROLES, allow
 from lingqu.acceptance import service
 from lingqu.exceptions import LingquError
 from lingqu.stats.acceptance import AQLS, LEVELS, SCHEMES, STAGES
@@ -20,7 +21,7 @@ MEASURE_LABELS = {"": "按 AQL 自动", "percent_nonconforming": "不合格品�
                   "nonconformities_per_100": "每百单位不合格数（泊松分布）"}
 
 
-@router.get("/tools/acceptance", response_class=HTMLResponse)
+@router.get("/tools/acceptance", response_class=HTMLResponse, dependencies=[allow(*ROLES)])
 def acceptance_tool(request: Request, lot_size: str = "1000", level: str = "II", aql: str = "1.0",
                     stage: str = "normal", scheme: str = "single", measure: str = "") -> HTMLResponse:
     form = {"lot_size": lot_size, "level": level, "aql": aql, "stage": stage, "scheme": scheme, "measure": measure}

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from lingqu.auth import service as auth
+from lingqu.web.access import PUBLIC
 from lingqu.web.deps import SessionDep
 from lingqu.web.sessions import (
     SESSION_COOKIE, CsrfFailed, CurrentUser, check_csrf, clear_session_cookie, csrf_token, set_session_cookie,
 )
 from lingqu.web.templating import templates
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(include_in_schema=False, dependencies=[PUBLIC])
 
 
 def _safe_next(target: str | None) -> str:

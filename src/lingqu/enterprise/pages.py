@@ -11,10 +11,12 @@ from lingqu.enterprise import service
 from lingqu.enterprise.schemas import EnterpriseQuery
 from lingqu.exceptions import LingquError
 from lingqu.sampling import service as sampling_service
+from lingqu.auth.scope import Scope
+from lingqu.web.access import ScopeDep, allow
 from lingqu.web.deps import SessionDep, error_page
 from lingqu.web.templating import templates
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[allow("regulator", "enterprise", "admin")])
 
 
 def _list_url(query: EnterpriseQuery, page: int) -> str:
@@ -29,6 +31,7 @@ def _list_url(query: EnterpriseQuery, page: int) -> str:
 def enterprise_list(
     request: Request,
     session: SessionDep,
+    scope: Scope = ScopeDep,
     q: str | None = None,
     city: str | None = None,
     district: str | None = None,
@@ -37,9 +40,9 @@ def enterprise_list(
 ) -> HTMLResponse:
     try:
         query = service.parse_query(session, q=q, city=city, district=district, cluster=cluster, page=page)
+        result = service.search(session, query, scope)
     except LingquError as exc:
         return error_page(request, exc)
-    result = service.search(session, query)
     return templates.TemplateResponse(
         request,
         "enterprise_list.html",
@@ -56,12 +59,12 @@ def enterprise_list(
 
 
 @router.get("/enterprises/{uscc}", response_class=HTMLResponse)
-def enterprise_detail(request: Request, uscc: str, session: SessionDep) -> HTMLResponse:
+def enterprise_detail(request: Request, uscc: str, session: SessionDep, scope: Scope = ScopeDep) -> HTMLResponse:
     try:
-        enterprise = service.detail(session, uscc)
+        enterprise = service.detail(session, uscc, scope)
     except LingquError as exc:
         return error_page(request, exc)
-    history = sampling_service.history(session, enterprise.uscc)
+    history = sampling_service.history(session, enterprise.uscc, scope)
     return templates.TemplateResponse(
         request, "enterprise_detail.html", {"nav": "enterprises", "e": enterprise, "history": history},
     )

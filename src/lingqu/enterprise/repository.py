@@ -26,6 +26,8 @@ class EnterpriseFilter:
     city_code: str = ""
     district: str = ""
     cluster: str = ""
+    #: row scope: only this enterprise (an enterprise user's own record)
+    only_uscc: str = ""
 
 
 def _escape_like(s: str) -> str:
@@ -48,6 +50,8 @@ def _where(f: EnterpriseFilter) -> list:
         conds.append(Enterprise.district == f.district)
     if f.cluster:
         conds.append(Enterprise.cluster == f.cluster)
+    if f.only_uscc:
+        conds.append(Enterprise.uscc == f.only_uscc)
     return conds
 
 

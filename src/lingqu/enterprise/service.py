@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from lingqu.auth.scope import Forbidden, Scope
 from lingqu.enterprise import repository
 from lingqu.enterprise.models import Enterprise
 from lingqu.enterprise.schemas import (
@@ -90,9 +91,23 @@ def parse_query(
     )
 
 
-def search(session: Session, query: EnterpriseQuery) -> EnterprisePage:
-    """One page of the enterprises matching ``query`` and how many match in all."""
-    f = repository.EnterpriseFilter(text=query.q, city_code=query.city, district=query.district, cluster=query.cluster)
+def scoped_query(query: EnterpriseQuery, scope: Scope) -> EnterpriseQuery:
+    """The query within the user's scope: a city-bound regulator searches its own city; asking
+    for another city is refused (403), never silently widened or emptied."""
+    scope.check_city(query.city)
+    if scope.no_enterprise_data:
+        raise Forbidden("您的角色无权查看企业记录 (your role may not see enterprise records)")
+    if scope.city_code and not query.city:
+        return query.model_copy(update={"city": scope.city_code})
+    return query
+
+
+def search(session: Session, query: EnterpriseQuery, scope: Scope | None = None) -> EnterprisePage:
+    """One page of the enterprises matching ``query`` (within ``scope``) and how many match in all."""
+    scope = scope or Scope()
+    query = scoped_query(query, scope)
+    f = repository.EnterpriseFilter(text=query.q, city_code=query.city, district=query.district, cluster=query.cluster,
+                                    only_uscc=scope.uscc or "")
     total = repository.count_enterprises(session, f)
     rows = repository.list_page(session, f, limit=query.page_size, offset=query.offset) if query.offset < total else []
     items = [
@@ -113,6 +128,12 @@ def filter_choices(session: Session, city_code: str = "") -> dict[str, list]:
         "districts": repository.districts_in_use(session, city_code),
         "clusters": [(c, cluster_label(c)) for c in repository.clusters_in_use(session)],
     }
+
+
+def find_in_scope(session: Session, uscc: str, scope: Scope) -> tuple[Enterprise, str]:
+    e, city_name = find(session, uscc)
+    scope.check_enterprise(e.uscc, e.city_code)
+    return e, city_name
 
 
 def find(session: Session, uscc: str) -> tuple[Enterprise, str]:
@@ -136,9 +157,12 @@ def pass_rate(passed: int, failed: int) -> float | None:
     return passed / decided if decided else None
 
 
-def detail(session: Session, uscc: str) -> EnterpriseDetail:
-    """An enterprise's facts, a summary of its sampling, its certificates, complaints and assistance."""
+def detail(session: Session, uscc: str, scope: Scope | None = None) -> EnterpriseDetail:
+    """An enterprise's facts, a summary of its sampling, its certificates, complaints and assistance.
+
+    Outside ``scope`` it answers NotFound, exactly as for an enterprise that does not exist."""
     e, city_name = find(session, uscc)
+    (scope or Scope()).check_enterprise(e.uscc, e.city_code)
     counts = sampling_repository.counts_of_enterprise(session, e.id)
     return EnterpriseDetail(
         uscc=e.uscc, name=e.name, city_code=e.city_code, city_name=city_name, district=e.district,

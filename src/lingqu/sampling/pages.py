@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from lingqu.enterprise import service as enterprise_service
 from lingqu.enterprise.schemas import CLUSTER_LABELS
 from lingqu.exceptions import LingquError
 from lingqu.sampling import passrate, service
+from lingqu.auth.scope import Scope
+from lingqu.web.access import ROLES, ScopeDep, allow
 from lingqu.web.deps import SessionDep, error_page
 from lingqu.web.templating import WEB_DIR, templates
 
@@ -18,19 +20,25 @@ router = APIRouter(include_in_schema=False)
 ECHARTS = WEB_DIR / "static" / "vendor" / "echarts.min.js"
 
 
-@router.get("/", response_class=HTMLResponse)
-def overview(request: Request, session: SessionDep, city: str | None = None) -> HTMLResponse:
+@router.get("/", response_class=HTMLResponse, dependencies=[allow(*ROLES)])
+def overview(request: Request, session: SessionDep, scope: Scope = ScopeDep, city: str | None = None) -> HTMLResponse:
+    """The regulator's overview; an enterprise lands on its own record, an institution on its tools."""
+    if scope.uscc:
+        return RedirectResponse(f"/enterprises/{scope.uscc}", status_code=303)
+    if scope.no_enterprise_data:
+        return RedirectResponse("/tools/acceptance", status_code=303)
     try:
-        data = service.overview(session, city)
+        data = service.overview(session, city, scope)
     except LingquError as exc:
         return error_page(request, exc)
     return templates.TemplateResponse(request, "overview.html", {"nav": "overview", "o": data})
 
 
-@router.get("/stats/pass-rate", response_class=HTMLResponse)
+@router.get("/stats/pass-rate", response_class=HTMLResponse, dependencies=[allow("regulator", "admin")])
 def pass_rate(
     request: Request,
     session: SessionDep,
+    scope: Scope = ScopeDep,
     by: str | None = passrate.DEFAULT_BY,
     period: str | None = None,
     city: str | None = None,
@@ -42,10 +50,10 @@ def pass_rate(
     context = {
         "nav": "pass_rate", "form": form, "report": None, "error": None,
         "dimensions": passrate.DIMENSIONS, "trends": passrate.TRENDS, "clusters": CLUSTER_LABELS,
-        "cities": enterprise_service.cities(session), "echarts": ECHARTS.is_file(),
+        "cities": [c for c in enterprise_service.cities(session) if scope.allows_city(c.code)], "echarts": ECHARTS.is_file(),
     }
     try:
-        query = passrate.parse_query(by=by, period=period, city=city, cluster=cluster, trend=trend)
+        query = passrate.scoped(passrate.parse_query(by=by, period=period, city=city, cluster=cluster, trend=trend), scope)
     except LingquError as exc:
         context["error"] = exc
         return templates.TemplateResponse(request, "pass_rate.html", context, status_code=exc.status_code)

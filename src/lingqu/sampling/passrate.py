@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.orm import Session
 
+from lingqu.auth.scope import Forbidden, Scope
 from lingqu.enterprise.schemas import cluster_label
 from lingqu.exceptions import ValidationError
 from lingqu.kit.normalize import CLUSTERS, FieldProblem, city_code, clean_text, parse_choice
@@ -255,6 +256,16 @@ def _intervals(passed: np.ndarray, n: np.ndarray):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ProportionWarning)
         return wilson_intervals(passed, n, CONFIDENCE)
+
+
+def scoped(query: PassRateQuery, scope: Scope) -> PassRateQuery:
+    """The query within the user's scope: a city-bound regulator's statistics are its city's."""
+    if scope.no_enterprise_data or scope.uscc:
+        raise Forbidden("您的角色无权查看辖区统计 (your role may not see jurisdiction statistics)")
+    scope.check_city(query.city)
+    if scope.city_code and not query.city:
+        return query.model_copy(update={"city": scope.city_code})
+    return query
 
 
 def pass_rate(session: Session, query: PassRateQuery) -> PassRateReport:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from lingqu.auth.scope import Forbidden, Scope
 from lingqu.enterprise import repository as enterprise_repository
 from lingqu.enterprise import service as enterprise_service
 from lingqu.enterprise.schemas import cluster_label
@@ -35,9 +36,16 @@ def _period(year: int | None, batches: int, passed: int, failed: int) -> PeriodS
     )
 
 
-def overview(session: Session, city_code: str | None = None) -> Overview:
-    """A city's enterprises by cluster, batches and pass rate per year, and the items failing most."""
-    city = enterprise_service.check_city(session, (city_code or "").strip() or DEFAULT_CITY)
+def overview(session: Session, city_code: str | None = None, scope: Scope | None = None) -> Overview:
+    """A city's enterprises by cluster, batches and pass rate per year, and the items failing most.
+
+    A city-bound regulator sees its own city by default and may not ask for another."""
+    scope = scope or Scope()
+    if scope.no_enterprise_data:
+        raise Forbidden("您的角色无权查看辖区总览 (your role may not see the jurisdiction overview)")
+    wanted = (city_code or "").strip() or scope.city_code or DEFAULT_CITY
+    scope.check_city(wanted)
+    city = enterprise_service.check_city(session, wanted)
     by_cluster = [
         ClusterCount(cluster=c, cluster_label=cluster_label(c), enterprises=n)
         for c, n in enterprise_repository.counts_by_cluster(session, city.code)
@@ -52,14 +60,14 @@ def overview(session: Session, city_code: str | None = None) -> Overview:
         for item, f, t in repository.top_failing_items(session, city.code, TOP_FAILING_ITEMS)
     ]
     return Overview(
-        city=city, cities=enterprise_service.cities(session), enterprises=sum(c.enterprises for c in by_cluster),
+        city=city, cities=[c for c in enterprise_service.cities(session) if scope.allows_city(c.code)], enterprises=sum(c.enterprises for c in by_cluster),
         enterprises_by_cluster=by_cluster, years=years, all_years=all_years, top_failing_items=items,
     )
 
 
-def history(session: Session, uscc: str) -> EnterpriseBatches:
+def history(session: Session, uscc: str, scope: Scope | None = None) -> EnterpriseBatches:
     """An enterprise's batches, newest first, each with the names of the items it failed."""
-    e, _city = enterprise_service.find(session, uscc)
+    e, _city = enterprise_service.find_in_scope(session, uscc, scope or Scope())
     failed_items = repository.failed_items_of(session, e.id)
     items = [
         BatchOut(

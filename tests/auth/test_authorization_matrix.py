@@ -1,0 +1,173 @@
+"""Authorization matrix: every route the app serves × every role × own vs another tenant's object.
+
+The routes are enumerated from the app (``lingqu.app.iter_routes``), not listed by hand: a route
+without a rule in RULES fails ``test_every_route_has_a_rule``. Expected answers:
+- not logged in: API 401; page: redirect to /login;
+- a role the route does not allow: 403;
+- an allowed role asking for a record outside its scope: 404, exactly as for a missing record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lingqu.acceptance import service as acceptance_service
+from lingqu.app import iter_routes
+from lingqu.db.engine import unit_of_work
+from lingqu.enterprise.models import Enterprise
+from lingqu.sampling.models import Batch, TestResult
+
+from ..conftest import log_in, make_user
+
+SZ = "914403001922038216"   # 华为技术有限公司, Shenzhen: the enterprise user's own record
+GZ = "91440101MA5CKWMA52"   # a Guangzhou enterprise: another tenant (built with a valid check character)
+
+ALL = {"regulator", "regulator_gz", "regulator_province", "enterprise", "institution", "admin"}
+REGULATORS = {"regulator", "regulator_gz", "regulator_province", "admin"}
+ENTERPRISE_DATA = REGULATORS | {"enterprise"}
+PUBLIC = "public"
+
+#: (method, path) -> roles allowed (or PUBLIC), and whether the route reads one enterprise's rows
+RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
+    ("GET", "/"): (ALL, False),
+    ("GET", "/login"): (PUBLIC, False),
+    ("POST", "/login"): (PUBLIC, False),
+    ("POST", "/logout"): (PUBLIC, False),
+    ("GET", "/enterprises"): (ENTERPRISE_DATA, False),
+    ("GET", "/enterprises/{uscc}"): (ENTERPRISE_DATA, True),
+    ("GET", "/stats/pass-rate"): (REGULATORS, False),
+    ("GET", "/tools/acceptance"): (ALL, False),
+    ("GET", "/api/v1/enterprises"): (ENTERPRISE_DATA, False),
+    ("GET", "/api/v1/enterprises/{uscc}"): (ENTERPRISE_DATA, True),
+    ("GET", "/api/v1/enterprises/{uscc}/batches"): (ENTERPRISE_DATA, True),
+    ("GET", "/api/v1/overview"): (REGULATORS, False),
+    ("GET", "/api/v1/stats/pass-rate"): (REGULATORS, False),
+    ("GET", "/api/v1/sampling/plan"): (ALL, False),
+    ("GET", "/api/v1/sampling/oc"): (ALL, False),
+    ("GET", "/api/v1/sampling/lines"): (REGULATORS, False),
+    ("POST", "/api/v1/sampling/lines"): (REGULATORS, False),
+    ("GET", "/api/v1/sampling/lines/{code}"): (REGULATORS, False),
+    ("POST", "/api/v1/sampling/lines/{code}/lots"): (REGULATORS, False),
+    ("POST", "/api/v1/sampling/lines/{code}/resume"): (REGULATORS, False),
+}
+
+USERS = {
+    "regulator": ("regulator", {"city_code": "440300"}),
+    "regulator_gz": ("regulator", {"city_code": "440100"}),
+    "regulator_province": ("regulator", {}),
+    "enterprise": ("enterprise", {"uscc": SZ}),
+    "institution": ("institution", {}),
+    "admin": ("admin", {}),
+}
+
+
+def _routes():
+    return [(m, path) for path, methods, _ in iter_routes() for m in methods]
+
+
+def test_every_route_has_a_rule():
+    missing = sorted(set(_routes()) - set(RULES))
+    stale = sorted(set(RULES) - set(_routes()))
+    assert not missing, f"routes without an authorization rule: {missing}"
+    assert not stale, f"rules for routes that no longer exist: {stale}"
+
+
+def test_every_route_declares_a_policy():
+    from lingqu.web.access import policy_of
+
+    assert [p for p, _, r in iter_routes() if policy_of(r) is None] == []
+
+
+@pytest.fixture
+def world(db_url):
+    from lingqu.kit.identifiers import is_valid_uscc
+
+    assert is_valid_uscc(GZ)
+    with unit_of_work(db_url) as s:
+        for uscc, name, city in ((SZ, "华为技术有限公司", "440300"), (GZ, "广州某电子有限公司", "440100")):
+            e = Enterprise(uscc=uscc, name=name, city_code=city, cluster="power_bank")
+            s.add(e)
+            s.flush()
+            b = Batch(batch_no=f"B-{uscc[-4:]}", enterprise_id=e.id, sampled_on=dt.date(2024, 5, 1), city_code=city,
+                      passed=False, item_count=1, failed_count=1)
+            s.add(b)
+            s.flush()
+            s.add(TestResult(batch_id=b.id, test_item="转换效率", passed=False))
+        acceptance_service.create_line(s, "L1", "II", "1.0", "single", actor="test")
+    for name, (role, scope) in USERS.items():
+        make_user(db_url, name, role, **scope)
+
+
+def _client_as(anonymous_client, who):
+    anonymous_client.cookies.clear()
+    if who != "anonymous":
+        log_in(anonymous_client, who)
+    return anonymous_client
+
+
+def _call(client, method, path):
+    path = path.replace("{code}", "L1")
+    if method == "GET":
+        return client.get(path, follow_redirects=False)
+    return client.post(path, json={}, follow_redirects=False) if path.startswith("/api/") else client.post(
+        path, data={}, follow_redirects=False)
+
+
+def _denied_as_anonymous(r, path) -> bool:
+    if path.startswith("/api/"):
+        return r.status_code == 401
+    return r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize("who", ["anonymous", *USERS])
+def test_matrix(who, world, anonymous_client):
+    client = _client_as(anonymous_client, who)
+    failures = []
+    for (method, path), (roles, per_enterprise) in RULES.items():
+        targets = {"own": SZ, "other": GZ} if per_enterprise else {"": None}
+        for label, uscc in targets.items():
+            url = path.replace("{uscc}", uscc) if uscc else path
+            r = _call(client, method, url)
+            if roles == PUBLIC:
+                ok = r.status_code != 401 and not (r.status_code == 303 and r.headers.get("location", "").startswith("/login?"))
+            elif who == "anonymous":
+                ok = _denied_as_anonymous(r, path)
+            elif who not in roles:
+                ok = r.status_code == 403
+            elif per_enterprise:
+                visible = {
+                    "regulator": {SZ}, "regulator_gz": {GZ}, "regulator_province": {SZ, GZ}, "admin": {SZ, GZ},
+                    "enterprise": {SZ},
+                }[who]
+                ok = r.status_code == (200 if uscc in visible else 404)
+            else:
+                ok = r.status_code not in (401, 403) and r.status_code < 500
+            if not ok:
+                failures.append(f"{who} {method} {url} ({label}) -> {r.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_enterprise_user_lists_only_itself(world, anonymous_client):
+    client = _client_as(anonymous_client, "enterprise")
+    body = client.get("/api/v1/enterprises").json()
+    assert [i["uscc"] for i in body["items"]] == [SZ] and body["total"] == 1
+    assert GZ not in client.get("/enterprises").text
+
+
+def test_city_regulator_sees_only_its_city(world, anonymous_client):
+    client = _client_as(anonymous_client, "regulator")
+    body = client.get("/api/v1/enterprises").json()
+    assert {i["uscc"] for i in body["items"]} == {SZ}
+    assert client.get("/api/v1/enterprises", params={"city": "440100"}).status_code == 403
+    assert client.get("/api/v1/overview", params={"city": "440100"}).status_code == 403
+    assert client.get("/api/v1/stats/pass-rate", params={"city": "440100"}).status_code == 403
+    report = client.get("/api/v1/stats/pass-rate", params={"by": "enterprise"}).json()
+    assert {row["key"] for row in report["rows"]} <= {SZ}
+
+
+def test_enterprise_lands_on_its_own_record(world, anonymous_client):
+    client = _client_as(anonymous_client, "enterprise")
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/enterprises/{SZ}"
