@@ -1,0 +1,1 @@
+"""Early warning (预警): change detection on failure rates and complaint surges, with alert lifecycle."""
