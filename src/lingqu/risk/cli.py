@@ -1,4 +1,9 @@
-"""``lingqu risk backtest --data FILE --out SCORES.csv [--cutoff DATE] [--json]``."""
+"""``lingqu risk backtest``, ``lingqu risk grade`` and ``lingqu plan draw``.
+
+- ``lingqu risk backtest --data FILE --out SCORES.csv [--cutoff DATE] [--json]``
+- ``lingqu risk grade [--as-of DATE] [--json]``
+- ``lingqu plan draw --budget N --period 2025Q1 --seed S [--as-of DATE] [--by-district] [--floor F] [--json]``
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ def _summary(report) -> None:
 
 def register(groups: dict) -> None:
     risk = groups["risk"]
+    register_grading(groups)
 
     @risk.command("backtest")
     def backtest(
@@ -52,3 +58,69 @@ def register(groups: dict) -> None:
             typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
         else:
             _summary(report)
+
+
+def _grade_summary(run: dict) -> None:
+    d = run["distribution"]
+    st = run["stored"]
+    typer.echo(f"风险分级 risk grades as of {run['as_of']} · 政策 policy {run['policy_version']} · "
+               f"训练 trained on {run['model']['training_rows']} batches")
+    typer.echo("分布 distribution: " + " · ".join(f"{g} {d.get(g, 0)}" for g in "ABCD"))
+    typer.echo(f"存储 stored: 新增 inserted {st['inserted']} · 更新 updated {st['updated']} · 未变 unchanged {st['unchanged']}")
+    for g in run["grades"][:10]:
+        why = "；".join(r["text_zh"] for r in g["reasons"] if r["direction"] == "up")
+        typer.echo(f"  {g['grade']} {g['probability']:.3f} {g['uscc']} {g['name']} — {why}")
+
+
+def _plan_summary(plan: dict) -> None:
+    typer.echo(f"抽查计划 plan {plan['period']} · seed {plan['seed']} · budget {plan['budget']} of {plan['eligible']} · "
+               f"as of {plan['as_of']} · {plan['policy_version']} · {plan['status']}")
+    typer.echo(f"预期发现不合格 expected failing batches {plan['expected_failures']:.1f} "
+               f"(均匀随机 uniform random {plan['expected_failures_uniform']:.1f})")
+    for e in plan["enterprises"]:
+        typer.echo(f"  {e['uscc']} {e['grade']} p={e['probability']:.3f} π={e['inclusion_probability']:.3f} {e['name']}")
+
+
+def register_grading(groups: dict) -> None:
+    risk, plan = groups["risk"], groups["plan"]
+
+    @risk.command("grade")
+    def grade(
+        as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD: grade with information dated before it (default today)"),
+        as_json: bool = typer.Option(False, "--json", help="Print the grades with reasons as JSON"),
+    ) -> None:
+        """风险分级 Grade every enterprise A–D by the probability its next sampled batch fails, with reasons."""
+        from lingqu.db.engine import unit_of_work
+        from lingqu.risk.service import grade_enterprises, parse_as_of
+
+        day = parse_as_of(as_of)
+        with unit_of_work() as session:
+            run = grade_enterprises(session, day).as_dict()
+        if as_json:
+            typer.echo(json.dumps(run, ensure_ascii=False))
+        else:
+            _grade_summary(run)
+
+    @plan.command("draw")
+    def draw(
+        budget: int = typer.Option(..., "--budget", help="Number of enterprises to sample"),
+        period: str = typer.Option(..., "--period", help="Period, e.g. 2025Q1 (as-of date defaults to its first day)"),
+        seed: int = typer.Option(..., "--seed", help="Published random seed (anyone can re-draw the same list)"),
+        as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD: grades as of this date (default: period start)"),
+        by_district: bool = typer.Option(False, "--by-district", help="Stratify by district (proportional allocation)"),
+        floor: float = typer.Option(None, "--floor", help="Minimum inclusion probability (default min(0.02, budget/2N))"),
+        as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON"),
+    ) -> None:
+        """双随机抽查计划 Draw a risk-weighted, reproducible supervision sampling plan."""
+        from lingqu.db.engine import unit_of_work
+        from lingqu.risk.plan import draw as draw_plan
+        from lingqu.risk.service import parse_as_of
+
+        day = parse_as_of(as_of) if as_of else None
+        with unit_of_work() as session:
+            result = draw_plan(session, budget=budget, period=period, seed=seed, as_of=day,
+                               by_district=by_district, floor=floor).as_dict()
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            _plan_summary(result)
