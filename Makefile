@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install init serve migration bench clean
+.PHONY: run test install init serve migration bench clean browser-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ run: $(STAMP)
 	$(BIN)/lingqu serve --host 127.0.0.1 --port 8000
 
 ## make test: the whole suite (SQLite always; PostgreSQL too when LINGQU_TEST_POSTGRES_URL is set)
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -n 2 -q
+
+## make browser-deps: Debian's chromium and fonts-noto-cjk for tests/browser (installs only what is missing)
+browser-deps:
+	bash scripts/ensure-browser.sh
 
 migration: $(STAMP)
 	$(BIN)/python scripts/regen_migration.py
