@@ -27,6 +27,7 @@ GZ = "91440101MA5CKWMA52"   # a Guangzhou enterprise: another tenant (built with
 ALL = {"regulator", "regulator_gz", "regulator_province", "enterprise", "institution", "admin"}
 REGULATORS = {"regulator", "regulator_gz", "regulator_province", "admin"}
 ENTERPRISE_DATA = REGULATORS | {"enterprise"}
+PROVINCE = {"regulator_province", "admin"}
 PUBLIC = "public"
 
 #: (method, path) -> roles allowed (or PUBLIC), and whether the route reads one enterprise's rows
@@ -51,6 +52,16 @@ RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
     ("GET", "/api/v1/sampling/lines/{code}"): (REGULATORS, False),
     ("POST", "/api/v1/sampling/lines/{code}/lots"): (REGULATORS, False),
     ("POST", "/api/v1/sampling/lines/{code}/resume"): (REGULATORS, False),
+    ("GET", "/alerts"): (PROVINCE, False),
+    ("GET", "/api/v1/alerts"): (PROVINCE, False),
+    ("GET", "/api/v1/alerts/{alert_id}"): (PROVINCE, False),
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): (PROVINCE, False),
+    ("POST", "/api/v1/alerts/{alert_id}/close"): (PROVINCE, False),
+    ("GET", "/risk"): (PROVINCE, False),
+    ("GET", "/plan"): (PROVINCE, False),
+    ("POST", "/plan"): (PROVINCE, False),
+    ("GET", "/api/v1/risk/grades"): (PROVINCE, False),
+    ("POST", "/api/v1/plan/draw"): (PROVINCE, False),
 }
 
 USERS = {
@@ -107,12 +118,16 @@ def _client_as(anonymous_client, who):
     return anonymous_client
 
 
-def _call(client, method, path):
-    path = path.replace("{code}", "L1")
+def _call(client, method, path, public=False):
+    path = path.replace("{code}", "L1").replace("{alert_id}", "1")
     if method == "GET":
         return client.get(path, follow_redirects=False)
-    return client.post(path, json={}, follow_redirects=False) if path.startswith("/api/") else client.post(
-        path, data={}, follow_redirects=False)
+    if path.startswith("/api/"):
+        return client.post(path, json={}, follow_redirects=False)
+    # A form carries the CSRF token of the user's cookie (not for /login and /logout, which
+    # would change who is logged in halfway through the walk).
+    form = {} if public else {"csrf_token": client.cookies.get("lingqu_csrf", "")}
+    return client.post(path, data=form, follow_redirects=False)
 
 
 def _denied_as_anonymous(r, path) -> bool:
@@ -129,7 +144,7 @@ def test_matrix(who, world, anonymous_client):
         targets = {"own": SZ, "other": GZ} if per_enterprise else {"": None}
         for label, uscc in targets.items():
             url = path.replace("{uscc}", uscc) if uscc else path
-            r = _call(client, method, url)
+            r = _call(client, method, url, public=roles == PUBLIC)
             if roles == PUBLIC:
                 ok = r.status_code != 401 and not (r.status_code == 303 and r.headers.get("location", "").startswith("/login?"))
             elif who == "anonymous":

@@ -114,3 +114,20 @@ def test_user_create_cli_checks_scope(cli_env):
     bad = subprocess.run([lingqu, "user", "create", "--username", "wang", "--role", "enterprise", "--password", PASSWORD,
                           "--uscc", "914403001922038210"], env=cli_env, capture_output=True, text=True)
     assert bad.returncode == 2 and "校验位" in bad.stderr
+
+
+def test_api_tokens_authenticate_machine_clients_within_their_scope(db_url, anonymous_client):
+    from lingqu.auth.service import issue_api_token
+
+    _user(db_url, "ent", role="enterprise", uscc="914403001922038216")
+    with unit_of_work(db_url) as s:
+        token = issue_api_token(s, "ent", "nightly export")
+        stored = s.execute(sa.text("SELECT token_hash FROM api_token")).scalar()
+    assert token not in stored and len(stored) == 64
+    headers = {"Authorization": f"Bearer {token}"}
+    assert anonymous_client.get("/api/v1/enterprises", headers=headers).status_code == 200
+    assert anonymous_client.get("/api/v1/overview", headers=headers).status_code == 403  # role still applies
+    assert anonymous_client.get("/api/v1/enterprises", headers={"Authorization": "Bearer lq_forged"}).status_code == 401
+    with unit_of_work(db_url) as s:
+        s.execute(sa.text("UPDATE api_token SET revoked = TRUE"))
+    assert anonymous_client.get("/api/v1/enterprises", headers=headers).status_code == 401

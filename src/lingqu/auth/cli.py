@@ -40,3 +40,18 @@ def register(groups: dict) -> None:
                         city_code=city_scope, uscc=uscc.upper(), institution_id=institution_id,
                         actor=f"cli:{getpass.getuser()}")
         typer.echo(f"已创建用户 / user created: {username} ({role})")
+
+    @user.command("token")
+    def token(
+        username: str = typer.Option(..., "--username"),
+        name: str = typer.Option("", "--name", help="what the token is for"),
+    ) -> None:
+        """Issue an API token for a user (printed once; send it as `Authorization: Bearer TOKEN`)."""
+        import getpass
+
+        from lingqu.auth.service import issue_api_token
+        from lingqu.db.engine import unit_of_work
+
+        with unit_of_work() as session:
+            value = issue_api_token(session, username, name, actor=f"cli:{getpass.getuser()}")
+        typer.echo(value)

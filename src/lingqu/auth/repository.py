@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from lingqu.auth.models import User, UserSession
+from lingqu.auth.models import ApiToken, User, UserSession
 
 
 def by_username(session: Session, username: str) -> User | None:
@@ -38,3 +38,15 @@ def delete_session(session: Session, token_hash: str) -> int:
 
 def delete_expired_sessions(session: Session, now: dt.datetime) -> int:
     return session.execute(delete(UserSession).where(UserSession.expires_at <= now)).rowcount
+
+
+def add_token(session: Session, token: ApiToken) -> None:
+    session.add(token)
+    session.flush()
+
+
+def user_for_api_token_hash(session: Session, token_hash: str) -> User | None:
+    return session.execute(
+        select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked.is_(False), User.active.is_(True))
+    ).scalar_one_or_none()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from lingqu.audit.service import record
 from lingqu.auth import repository
-from lingqu.auth.models import ROLES, User, UserSession
+from lingqu.auth.models import ROLES, ApiToken, User, UserSession
 from lingqu.exceptions import LingquError, ValidationError
 
 _hasher = PasswordHasher()
@@ -119,6 +119,23 @@ def user_for_token(session: Session, token: str | None) -> User | None:
     if not token:
         return None
     return repository.user_for_token_hash(session, token_hash(token), _now())
+
+
+def issue_api_token(session: Session, username: str, name: str = "", actor: str = "cli") -> str:
+    """A new API token for ``username``; returned once, stored only as its hash."""
+    user = repository.by_username(session, username)
+    if user is None:
+        raise ValidationError(f"no user {username!r}", field="username")
+    token = "lq_" + secrets.token_urlsafe(32)
+    repository.add_token(session, ApiToken(token_hash=token_hash(token), user_id=user.id, name=name, created_at=_now()))
+    record(session, actor=actor, action="insert", entity="api_token", key=username, after={"name": name})
+    return token
+
+
+def user_for_api_token(session: Session, token: str | None) -> User | None:
+    if not token:
+        return None
+    return repository.user_for_api_token_hash(session, token_hash(token))
 
 
 def end_session(session: Session, token: str | None) -> None:

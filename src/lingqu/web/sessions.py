@@ -67,10 +67,14 @@ def clear_session_cookie(response: Response) -> None:
 def load_user(request: Request) -> User | None:
     """Look up the session cookie's user in its own short unit of work (called by middleware,
     once per request, so every page and endpoint sees ``request.state.user``)."""
+    bearer = request.headers.get("authorization", "")
+    api_token = bearer[7:].strip() if bearer[:7].lower() == "bearer " else ""
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    if not token and not api_token:
         return None
     with unit_of_work() as session:
+        if api_token:  # machine clients: the token alone decides, cookies are ignored
+            return auth.user_for_api_token(session, api_token)
         return auth.user_for_token(session, token)
 
 

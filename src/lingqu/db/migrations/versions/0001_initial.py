@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 14:54:32.332491
+Create Date: 2026-11-24 15:18:53.640543
 """
 from alembic import op
 import sqlalchemy as sa
@@ -32,6 +32,40 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_acceptance_line')),
     sa.UniqueConstraint('code', name=op.f('uq_acceptance_line_code'))
+    )
+    op.create_table('alert',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('scope', sa.String(length=20), nullable=False),
+    sa.Column('scope_key', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('raised_at', sa.Date(), nullable=False),
+    sa.Column('last_signal_on', sa.Date(), nullable=False),
+    sa.Column('statistic', sa.Float(), nullable=False),
+    sa.Column('threshold', sa.Float(), nullable=False),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('acknowledged_by', sa.String(length=100), nullable=False),
+    sa.Column('closed_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert'))
+    )
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_raised_at'), ['raised_at'], unique=False)
+        batch_op.create_index('ix_alert_series_status', ['kind', 'scope', 'scope_key', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alert_status'), ['status'], unique=False)
+
+    op.create_table('alert_detector_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.String(length=20), nullable=False),
+    sa.Column('scope_key', sa.String(length=120), nullable=False),
+    sa.Column('detector', sa.String(length=30), nullable=False),
+    sa.Column('last_observed_on', sa.Date(), nullable=True),
+    sa.Column('state', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_detector_state')),
+    sa.UniqueConstraint('scope', 'scope_key', 'detector', name=op.f('uq_alert_detector_state_scope'))
     )
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -67,6 +101,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('code', name=op.f('pk_city')),
     sa.UniqueConstraint('name_zh', name=op.f('uq_city_name_zh'))
     )
+    op.create_table('sampling_plan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=20), nullable=False),
+    sa.Column('seed', sa.Integer(), nullable=False),
+    sa.Column('budget', sa.Integer(), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('policy_version', sa.String(length=40), nullable=False),
+    sa.Column('by_district', sa.Boolean(), nullable=False),
+    sa.Column('floor', sa.Float(), nullable=False),
+    sa.Column('expected_failures', sa.Float(), nullable=False),
+    sa.Column('expected_failures_uniform', sa.Float(), nullable=False),
+    sa.Column('enterprises', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sampling_plan')),
+    sa.UniqueConstraint('period', 'seed', 'budget', 'as_of', 'policy_version', 'by_district', 'floor', name=op.f('uq_sampling_plan_period'))
+    )
+    with op.batch_alter_table('sampling_plan', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sampling_plan_period'), ['period'], unique=False)
+
     op.create_table('standard',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=60), nullable=False),
@@ -276,6 +329,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_complaint_enterprise_id'), ['enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaint_received_on'), ['received_on'], unique=False)
 
+    op.create_table('risk_grade',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('policy_version', sa.String(length=40), nullable=False),
+    sa.Column('probability', sa.Float(), nullable=False),
+    sa.Column('grade', sa.String(length=2), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_risk_grade_enterprise_id_enterprise')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_grade')),
+    sa.UniqueConstraint('enterprise_id', 'as_of', 'policy_version', name=op.f('uq_risk_grade_enterprise_id'))
+    )
+    with op.batch_alter_table('risk_grade', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_grade_as_of'), ['as_of'], unique=False)
+        batch_op.create_index(batch_op.f('ix_risk_grade_enterprise_id'), ['enterprise_id'], unique=False)
+
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('revoked', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_api_token_user_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
+
     op.create_table('test_result',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('batch_id', sa.Integer(), nullable=False),
@@ -314,6 +398,15 @@ def downgrade() -> None:
 
     op.drop_table('user_session')
     op.drop_table('test_result')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
+
+    op.drop_table('api_token')
+    with op.batch_alter_table('risk_grade', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_risk_grade_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_risk_grade_as_of'))
+
+    op.drop_table('risk_grade')
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_complaint_received_on'))
         batch_op.drop_index(batch_op.f('ix_complaint_enterprise_id'))
@@ -355,6 +448,10 @@ def downgrade() -> None:
     op.drop_table('district')
     op.drop_table('test_item')
     op.drop_table('standard')
+    with op.batch_alter_table('sampling_plan', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sampling_plan_period'))
+
+    op.drop_table('sampling_plan')
     op.drop_table('city')
     op.drop_table('catalogue_category')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
@@ -362,5 +459,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_log_entity'))
 
     op.drop_table('audit_log')
+    op.drop_table('alert_detector_state')
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alert_status'))
+        batch_op.drop_index('ix_alert_series_status')
+        batch_op.drop_index(batch_op.f('ix_alert_raised_at'))
+
+    op.drop_table('alert')
     op.drop_table('acceptance_line')
     # ### end Alembic commands ###
