@@ -79,8 +79,9 @@ def cusum_weights(y, p, odds_ratio: float) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CusumState:
-    """State of one CUSUM series: the statistic, observations seen and signals raised."""
+class SeriesState:
+    """State of one monitored series: the statistic, observations seen and signals raised.
+    Stored as JSON between scans, so that each scan resumes where the last one stopped."""
 
     statistic: float = 0.0
     n: int = 0
@@ -90,8 +91,12 @@ class CusumState:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> CusumState:
+    def from_dict(cls, d: dict | None):
         return cls(**d) if d else cls()
+
+
+class CusumState(SeriesState):
+    """State of one CUSUM series."""
 
 
 @dataclass(frozen=True)
@@ -273,18 +278,8 @@ def normal_cusum_arl_two_sided(k: float, h: float, shift: float = 0.0) -> float:
 
 # --- EWMA ----------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class EwmaState:
-    statistic: float = 0.0
-    n: int = 0
-    signals: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict | None) -> EwmaState:
-        return cls(**d) if d else cls()
+class EwmaState(SeriesState):
+    """State of one EWMA series."""
 
 
 def _check_lam(lam) -> float:
