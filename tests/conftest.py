@@ -15,8 +15,6 @@ from lingqu.db.engine import dispose_engine
 
 PG_URL = os.environ.get("LINGQU_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-REPO = Path(__file__).resolve().parents[1]
-SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 
 
 def _pg_schema_url(schema: str) -> str:

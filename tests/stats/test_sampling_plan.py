@@ -8,6 +8,7 @@ size with capping at 1) and §7.2 (randomised systematic sampling, Madow 1949; G
 from __future__ import annotations
 
 import csv
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -21,11 +22,11 @@ from lingqu.stats.sampling_plan import (
     ratio_weight,
     systematic_draw,
 )
-from tests.conftest import SHARED_REFERENCE
 
 
 def test_grade_weights_are_the_midpoints_of_the_published_sampling_ratios():
-    with (SHARED_REFERENCE / "credit_risk_grades.csv").open(encoding="utf-8") as f:
+    # the copy of ../shared/reference/credit_risk_grades.csv that Lingqu ships
+    with (resources.files("lingqu") / "data" / "credit_risk_grades.csv").open(encoding="utf-8") as f:
         published = {r["grade"]: r["lindian_2024_sampling_ratio"] for r in csv.DictReader(f)}
     # credit_risk_grades.csv: A <= 5%, B 5%-20%, C 21%-60%, D 61%-100%
     assert [ratio_weight(published[g]) for g in "ABCD"] == pytest.approx([0.025, 0.125, 0.405, 0.805])
