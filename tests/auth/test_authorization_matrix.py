@@ -186,3 +186,16 @@ def test_enterprise_lands_on_its_own_record(world, anonymous_client):
     client = _client_as(anonymous_client, "enterprise")
     r = client.get("/", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/enterprises/{SZ}"
+
+
+def test_navigation_shows_only_what_the_role_may_open(world, anonymous_client):
+    client = _client_as(anonymous_client, "enterprise")
+    page = client.get(f"/enterprises/{SZ}").text
+    nav = page[page.index("主导航"):page.index("</nav>")]
+    assert 'href="/enterprises"' in nav and 'href="/tools/acceptance"' in nav
+    for hidden in ('href="/"', "/stats/pass-rate", "/risk", "/alerts", "/plan"):
+        assert hidden not in nav, hidden
+    client = _client_as(anonymous_client, "regulator")  # city-bound: no province-only pages
+    nav = client.get("/").text
+    nav = nav[nav.index("主导航"):nav.index("</nav>")]
+    assert "/stats/pass-rate" in nav and "/alerts" not in nav and "/risk" not in nav
