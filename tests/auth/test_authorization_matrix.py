@@ -17,6 +17,7 @@ from lingqu.acceptance import service as acceptance_service
 from lingqu.app import iter_routes
 from lingqu.db.engine import unit_of_work
 from lingqu.enterprise.models import Enterprise
+from lingqu.institution.models import Institution
 from lingqu.sampling.models import Batch, TestResult
 
 from ..conftest import log_in, make_user
@@ -107,8 +108,12 @@ def world(db_url):
             s.flush()
             s.add(TestResult(batch_id=b.id, test_item="转换效率", passed=False))
         acceptance_service.create_line(s, "L1", "II", "1.0", "single", actor="test")
+        lab = Institution(name="深圳某检测中心", kind="lab", city_code="440300")
+        s.add(lab)
+        s.flush()
+        lab_id = lab.id
     for name, (role, scope) in USERS.items():
-        make_user(db_url, name, role, **scope)
+        make_user(db_url, name, role, **({"institution_id": lab_id} if role == "institution" else scope))
 
 
 def _client_as(anonymous_client, who):

@@ -23,22 +23,10 @@ def register(groups: dict) -> None:
 
         from lingqu.auth.service import create_user
         from lingqu.db.engine import unit_of_work
-        from lingqu.kit.normalize import FieldProblem, city_code
-        from lingqu.kit.identifiers import uscc_problem
-        from lingqu.exceptions import ValidationError
 
-        try:
-            city_scope = city_code(city) if city else ""
-        except FieldProblem as e:
-            raise ValidationError(str(e), field="city") from e
-        if role == "enterprise" and (not uscc or uscc_problem(uscc.upper())):
-            raise ValidationError(uscc_problem(uscc.upper()) or "an enterprise user needs --uscc", field="uscc")
-        if role == "institution" and institution_id is None:
-            raise ValidationError("an institution user needs --institution-id", field="institution-id")
         with unit_of_work() as session:
             create_user(session, username=username, password=password, role=role, display_name=display_name,
-                        city_code=city_scope, uscc=uscc.upper(), institution_id=institution_id,
-                        actor=f"cli:{getpass.getuser()}")
+                        city_code=city, uscc=uscc, institution_id=institution_id, actor=f"cli:{getpass.getuser()}")
         typer.echo(f"已创建用户 / user created: {username} ({role})")
 
     @user.command("token")

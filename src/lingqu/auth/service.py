@@ -20,6 +20,8 @@ from lingqu.audit.service import record
 from lingqu.auth import repository
 from lingqu.auth.models import ROLES, ApiToken, User, UserSession
 from lingqu.exceptions import LingquError, ValidationError
+from lingqu.kit import normalize
+from lingqu.kit.identifiers import uscc_problem
 
 _hasher = PasswordHasher()
 
@@ -41,12 +43,23 @@ def create_user(
     session: Session, *, username: str, password: str, role: str, display_name: str = "",
     city_code: str = "", uscc: str = "", institution_id: int | None = None, actor: str = "cli",
 ) -> User:
+    """Create a user with a role and a scope; the scope is checked against the role:
+    a regulator's city (any spelling, e.g. 深圳), an enterprise's valid USCC, an institution's id."""
     if role not in ROLES:
         raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
     if len(password) < 8:
         raise ValidationError("password must have at least 8 characters", field="password")
     if repository.by_username(session, username):
         raise ValidationError(f"user {username!r} exists already", field="username")
+    try:
+        city_code = normalize.city_code(city_code) if city_code else ""
+    except normalize.FieldProblem as e:
+        raise ValidationError(str(e), field="city") from e
+    uscc = (uscc or "").strip().upper()
+    if role == "enterprise" and (not uscc or uscc_problem(uscc)):
+        raise ValidationError(uscc_problem(uscc) or "an enterprise user needs its USCC", field="uscc")
+    if role == "institution" and institution_id is None:
+        raise ValidationError("an institution user needs its institution id", field="institution_id")
     user = repository.add(session, User(
         username=username, password_hash=hash_password(password), role=role, display_name=display_name,
         city_code=city_code, uscc=uscc, institution_id=institution_id,
