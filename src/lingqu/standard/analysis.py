@@ -1,0 +1,149 @@
+"""Turning a standard and a query into the same weighted tokens, for every search backend.
+
+Chinese text is segmented with jieba (search mode, with a small dictionary of standard terms),
+plus CJK character bigrams so that any two-character word finds its documents even when the
+segmenter kept it inside a longer word. English words are lower-cased and lightly stemmed.
+Standard numbers become their own tokens (see :mod:`lingqu.standard.numbers`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+
+from lingqu.standard.numbers import CODE_IN_TEXT, adopted_codes, code_tokens, codes_in_query
+
+#: Terms of the standards domain that jieba's general dictionary splits wrongly or not at all.
+DOMAIN_TERMS = (
+    "移动电源", "锂离子电池", "锂离子电池组", "电池组", "医用电气设备", "医用电气系统", "电磁兼容",
+    "风险管理", "生物学评价", "医疗器械", "质量管理体系", "安全通用要求", "基本安全", "基本性能",
+    "并列标准", "谐波电流", "发射限值", "无线电骚扰", "信息技术设备", "抽样检验", "接收质量限",
+    "逐批检验", "软件生存周期", "化学表征", "强制性产品认证", "实施规则", "音视频", "多媒体设备",
+    "安全技术规范", "安全要求", "通用规范", "便携式", "电子产品", "应用指南", "计数抽样",
+)
+
+#: Per-field weights shared by every backend: number matches dominate text matches.
+FIELD_WEIGHTS = {
+    "code_full": 8.0,
+    "code_base": 5.0,
+    "code_bare": 3.0,
+    "adopt_full": 6.0,
+    "adopt_base": 4.0,
+    "adopt_bare": 2.0,
+    "words": 1.0,
+    "bigrams": 0.5,
+    "chars": 0.2,
+}
+FIELDS = tuple(FIELD_WEIGHTS)
+MAX_QUERY_CHARS = 1000  # a longer query is cut here: the tail of a pasted page adds nothing
+
+_EN_STOP = {"a", "an", "and", "the", "of", "for", "in", "on", "to", "by", "with", "or", "part", "unofficial", "translation", "title", "unverified"}
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_EN = re.compile(r"[a-z][a-z0-9]*")
+_lock = threading.Lock()
+_jieba = None
+
+
+def _segmenter():
+    global _jieba
+    with _lock:
+        if _jieba is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            for term in DOMAIN_TERMS:
+                jieba.add_word(term, freq=200000)
+            _jieba = jieba
+    return _jieba
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def text_tokens(text: str) -> dict[str, list[str]]:
+    """Words (jieba + English), CJK bigrams and CJK characters of a piece of text."""
+    words: list[str] = []
+    bigrams: list[str] = []
+    chars: list[str] = []
+    for run in _CJK.findall(text):
+        words.extend(w for w in _segmenter().lcut_for_search(run) if w.strip())
+        bigrams.extend(run[i : i + 2] for i in range(len(run) - 1))
+        chars.extend(run)
+    words.extend(_stem(w) for w in _EN.findall(text.lower()) if w not in _EN_STOP)
+    return {"words": words, "bigrams": bigrams, "chars": chars}
+
+
+@dataclass
+class Doc:
+    """One standard as the backends see it: an id, display fields and its tokens per field."""
+
+    id: int
+    code: str
+    title_zh: str
+    title_en: str
+    status: str
+    tokens: dict[str, list[str]] = field(default_factory=dict)
+
+
+def analyse_standard(id: int, code: str, title_zh: str, title_en: str, status: str, adopts: str) -> Doc:
+    own = code_tokens(code)
+    toks: dict[str, list[str]] = {f: [] for f in FIELDS}
+    toks["code_full"] += [t for t in (own.full, own.bare_full) if t]
+    toks["code_base"].append(own.base)
+    toks["code_bare"] += [own.bare] if own.bare else []
+    for adopted in adopted_codes(adopts):
+        a = code_tokens(adopted)
+        toks["adopt_full"] += [t for t in (a.full, a.bare_full) if t]
+        toks["adopt_base"].append(a.base)
+        toks["adopt_bare"] += [a.bare] if a.bare else []
+    text = text_tokens(f"{title_zh or ''} {title_en or ''}")
+    toks["words"], toks["bigrams"], toks["chars"] = text["words"], text["bigrams"], text["chars"]
+    return Doc(id=id, code=code, title_zh=title_zh or "", title_en=title_en or "", status=status or "", tokens=toks)
+
+
+def analyse_query(query: str) -> list[tuple[str, str, float]]:
+    """The distinct (field, token, weight) terms of a user's query; never raises."""
+    q = (query or "")[:MAX_QUERY_CHARS]
+    terms: dict[tuple[str, str], float] = {}
+
+    def add(fld: str, tok: str | None) -> None:
+        if tok:
+            terms[(fld, tok)] = FIELD_WEIGHTS[fld]
+
+    for c in codes_in_query(q):
+        for prefix in ("code", "adopt"):
+            add(f"{prefix}_full", c.full)
+            add(f"{prefix}_full", c.bare_full)
+            add(f"{prefix}_base", c.base)
+            add(f"{prefix}_bare", c.bare)
+    rest = CODE_IN_TEXT.sub(" ", q.upper()).lower() if terms else q
+    text = text_tokens(rest)
+    for w in text["words"]:
+        add("words", w)
+    for b in text["bigrams"]:
+        add("bigrams", b)
+    if not text["bigrams"]:  # a one-character Chinese query
+        for ch in text["chars"]:
+            add("chars", ch)
+    return [(f, t, w) for (f, t), w in terms.items()]
+
+
+def status_class(status: str) -> str:
+    """``current`` / ``superseded`` / ``other`` from a free-text status cell."""
+    s = (status or "").strip().lower()
+    if s.startswith("current"):
+        return "current"
+    if s.startswith(("superseded", "withdrawn", "replaced")):
+        return "superseded"
+    return "other"
+
+
+#: Current editions rank above superseded ones with the same match.
+STATUS_FACTOR = {"current": 1.0, "other": 0.85, "superseded": 0.7}

@@ -1,0 +1,178 @@
+"""Standard search and the edition in force on a date.
+
+The search index is built from the ``standard`` table on first use in the process and rebuilt
+whenever the table's fingerprint changes, so search works on a database prepared by
+``lingqu init`` alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from lingqu.exceptions import NotFound, ValidationError
+from lingqu.standard import repository
+from lingqu.standard.analysis import analyse_standard
+from lingqu.standard.numbers import code_tokens, split_codes
+from lingqu.standard.search import Hit, SearchBackend, make_backend
+
+_cache: dict[tuple[str, str], tuple[str, SearchBackend]] = {}
+_cache_lock = threading.Lock()
+
+
+def _backend_for(session: Session, backend: str) -> SearchBackend:
+    key = (str(session.get_bind().url), backend)
+    fp = repository.fingerprint(session)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached and cached[0] == fp:
+            return cached[1]
+        engine = cached[1] if cached else make_backend(backend)
+        docs = [analyse_standard(s.id, s.code, s.title_zh, s.title_en, s.status, s.adopts) for s in repository.all_standards(session)]
+        engine.rebuild(docs)
+        _cache[key] = (fp, engine)
+        return engine
+
+
+def search_standards(session: Session, query: str, *, limit: int = 10, status: str | None = None, backend: str = "tantivy") -> list[Hit]:
+    """Standards matching ``query`` best first; exact number matches first, current above superseded."""
+    if limit < 0:
+        raise ValidationError("limit must be 0 or more", field="limit")
+    return _backend_for(session, backend).search(query or "", limit=limit, status=status or None)
+
+
+# --- editions ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Edition:
+    code: str
+    status: str
+    effective: dt.date | None
+    title_zh: str
+    replaces: list[str]
+    replaced_by: list[str]
+    successors: list[str] = field(default_factory=list)  # codes in the table that replace this one
+
+
+def _year(code: str) -> int | None:
+    tok = code_tokens(code)
+    if tok.full:
+        return int(tok.full[-4:])
+    return None
+
+
+def edition_on(session: Session, code: str, on: dt.date) -> dict:
+    """The edition of ``code`` in force on ``on``, with its whole replacement chain (oldest first).
+
+    Rule: an edition is in force on D if it took effect on or before D and no successor had
+    taken effect by D. An unknown effective date is never invented: a superseded edition with an
+    unknown date counts as in force until its successor took effect (but not before the year in
+    its own number), and the reason says so.
+    """
+    want = code_tokens(code)
+    rows = repository.all_standards(session)
+    by_key = {code_tokens(s.code).full or code_tokens(s.code).base: s for s in rows}
+    eds: dict[str, _Edition] = {}
+    for s in rows:
+        eds[s.code] = _Edition(s.code, s.status or "", s.effective, s.title_zh or "", split_codes(s.replaces), split_codes(s.replaced_by))
+
+    def resolve(ref: str) -> str | None:
+        t = code_tokens(ref)
+        s = by_key.get(t.full or t.base)
+        return s.code if s else None
+
+    seeds = [s.code for s in rows if code_tokens(s.code).base == want.base and (not want.full or code_tokens(s.code).full == want.full)]
+    if not seeds:
+        seeds = [s.code for s in rows if code_tokens(s.code).base == want.base]
+    if not seeds:
+        raise NotFound(f"no standard numbered {code!r} in the standards table", field="code")
+
+    # successor links: replaced_by / replaces columns, plus later editions with the same base number
+    for e in eds.values():
+        for ref in e.replaced_by:
+            if (r := resolve(ref)) and r not in e.successors:
+                e.successors.append(r)
+        for ref in e.replaces:
+            if (r := resolve(ref)) and e.code not in eds[r].successors:
+                eds[r].successors.append(e.code)
+    by_base: dict[str, list[str]] = {}
+    for e in eds.values():
+        by_base.setdefault(code_tokens(e.code).base, []).append(e.code)
+    for same in by_base.values():
+        same.sort(key=lambda c: _year(c) or 0)
+        for older, newer in zip(same, same[1:]):
+            if not eds[older].successors and (_year(older) or 0) < (_year(newer) or 0):
+                eds[older].successors.append(newer)
+
+    # the family: everything linked to the seeds, in either direction
+    preds: dict[str, list[str]] = {}
+    for e in eds.values():
+        for s in e.successors:
+            preds.setdefault(s, []).append(e.code)
+    family, todo = set(), list(seeds)
+    while todo:
+        c = todo.pop()
+        if c in family:
+            continue
+        family.add(c)
+        todo += eds[c].successors + preds.get(c, [])
+
+    def depth(c: str, seen=()) -> int:
+        ps = [p for p in preds.get(c, []) if p in family and p not in seen]
+        return 0 if not ps else 1 + max(depth(p, seen + (c,)) for p in ps)
+
+    chain = sorted(family, key=lambda c: (depth(c), eds[c].effective or dt.date.min, _year(c) or 0, c))
+
+    # descendants of the seeds (the editions that can answer for the queried number)
+    answerable, todo = set(), list(seeds)
+    while todo:
+        c = todo.pop()
+        if c not in answerable:
+            answerable.add(c)
+            todo += eds[c].successors
+    in_force = []
+    for c in chain:
+        if c not in answerable:
+            continue
+        e = eds[c]
+        succ = [eds[s] for s in e.successors]
+        succ_dates = [s.effective for s in succ if s.effective]
+        if succ and not succ_dates:
+            ended = False  # a successor exists but its date is unknown: we cannot say this one ended
+        else:
+            ended = bool(succ_dates) and min(succ_dates) <= on
+        if e.effective:
+            started = e.effective <= on
+        else:
+            y = _year(c)
+            started = y is not None and on.year >= y and (bool(succ_dates) or not succ)
+        if started and not ended:
+            in_force.append(c)
+
+    chain_out = [{"code": c, "status": eds[c].status, "effective": eds[c].effective.isoformat() if eds[c].effective else None, "replaced_by": eds[c].replaced_by} for c in chain]
+    out = {"query": code, "on": on.isoformat(), "code": None, "title_zh": None, "status": None, "effective": None, "reason": "", "chain": chain_out}
+    if in_force:
+        best = max(in_force, key=lambda c: (eds[c].effective or dt.date.min, _year(c) or 0))
+        e = eds[best]
+        succ = [eds[s] for s in e.successors if eds[s].effective]
+        until = f"; superseded from {min(s.effective for s in succ).isoformat()} by {', '.join(s.code for s in succ)}" if succ else ""
+        since = f"in force since {e.effective.isoformat()}" if e.effective else "effective date not recorded"
+        out.update(code=best, title_zh=e.title_zh, status=e.status, effective=e.effective.isoformat() if e.effective else None)
+        reason = f"{best}: {since}{until}"
+        if not e.effective:
+            reason += "; counted as in force until its successor took effect"
+        out["reason"] = reason
+        return out
+    first = [eds[c] for c in chain if c in answerable]
+    dated = [e for e in first if e.effective]
+    if dated and min(e.effective for e in dated) > on:
+        e0 = min(dated, key=lambda e: e.effective)
+        out["reason"] = f"no edition in force on {on.isoformat()}: the earliest recorded edition {e0.code} took effect on {e0.effective.isoformat()}"
+    else:
+        unknown = [e.code for e in first if not e.effective]
+        out["reason"] = f"no edition known to be in force on {on.isoformat()}" + (f"; effective date unknown for {', '.join(unknown)}" if unknown else "")
+    return out
