@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
 
 from lingqu.alert import service
 from lingqu.alert.schemas import CloseIn
@@ -13,6 +15,9 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 #: Alerts span enterprises, items and cities and are not yet split by city: admins and
 #: province-wide regulators only (a city-bound regulator gets 403 until city filtering lands).
 ALERT_ROLES = allow_province("regulator", "admin")
+#: A database id: positive and within a 32-bit INTEGER, the id type on PostgreSQL (larger values
+#: answer 422, not 500).
+AlertId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _actor(request: Request) -> str:
@@ -26,15 +31,15 @@ def get_alerts(session: SessionDep, status: str | None = Query(None, description
 
 
 @router.get("/{alert_id}", dependencies=[ALERT_ROLES])
-def get_alert(alert_id: int, session: SessionDep) -> dict:
+def get_alert(alert_id: AlertId, session: SessionDep) -> dict:
     return service.get_alert(session, alert_id)
 
 
 @router.post("/{alert_id}/ack", dependencies=[ALERT_ROLES])
-def post_ack(alert_id: int, request: Request, session: SessionDep) -> dict:
+def post_ack(alert_id: AlertId, request: Request, session: SessionDep) -> dict:
     return service.acknowledge(session, alert_id, actor=_actor(request))
 
 
 @router.post("/{alert_id}/close", dependencies=[ALERT_ROLES])
-def post_close(alert_id: int, body: CloseIn, request: Request, session: SessionDep) -> dict:
+def post_close(alert_id: AlertId, body: CloseIn, request: Request, session: SessionDep) -> dict:
     return service.close(session, alert_id, body.note, actor=_actor(request))

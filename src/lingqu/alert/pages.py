@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from lingqu.alert import service
@@ -16,7 +16,8 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/alerts", response_class=HTMLResponse, dependencies=[allow_province("regulator", "admin")])
-def alert_inbox(request: Request, session: SessionDep, status: str = "", selected: int | None = None) -> HTMLResponse:
+def alert_inbox(request: Request, session: SessionDep, status: str = "",
+                selected: int | None = Query(None, ge=1, le=2**31 - 1)) -> HTMLResponse:
     alerts = service.list_alerts(session, status or None)
     chosen = service.get_alert(session, selected) if selected else (service.get_alert(session, alerts[0]["id"]) if alerts else None)
     context = {"nav": "alerts", "alerts": alerts, "status": status, "chosen": chosen,
