@@ -51,3 +51,13 @@ class IntegrityFailure(LingquError):
 
     code = "integrity_failure"
     status_code = 500
+
+
+class NotAuthenticated(LingquError):
+    code = "not_authenticated"
+    status_code = 401
+
+
+class Forbidden(LingquError):
+    code = "forbidden"
+    status_code = 403

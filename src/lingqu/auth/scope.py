@@ -11,17 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lingqu.auth.models import User
-from lingqu.exceptions import LingquError, NotFound
-
-
-class NotAuthenticated(LingquError):
-    code = "not_authenticated"
-    status_code = 401
-
-
-class Forbidden(LingquError):
-    code = "forbidden"
-    status_code = 403
+from lingqu.exceptions import Forbidden, NotAuthenticated, NotFound  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

@@ -108,23 +108,30 @@ class CusumStep:
     signal: np.ndarray = field(repr=False)
 
 
+def _run(state: SeriesState, values: np.ndarray, step, limit: float, restart: bool) -> CusumStep:
+    """Feed ``values`` one by one through ``step(statistic, value)``; signal when the statistic
+    reaches ``limit`` (and restart at 0 if asked). Shared by the CUSUM and the EWMA, which differ
+    only in their recursion. Sequential by nature: each value depends on the one before."""
+    stat, n, k = state.statistic, state.n, state.signals
+    path = np.empty(len(values))
+    sig = np.zeros(len(values), dtype=bool)
+    for i, v in enumerate(values):
+        stat = step(stat, v)
+        path[i] = stat
+        n += 1
+        if stat >= limit:
+            sig[i] = True
+            k += 1
+            if restart:
+                stat = 0.0
+    return CusumStep(type(state)(float(stat), n, k), path, sig)
+
+
 def cusum_update(state: CusumState, weights, h: float, *, restart: bool = True) -> CusumStep:
     """Feed weights ``W_t``: ``S_t = max(0, S_{t-1} + W_t)``; signal at ``S_t >= h`` (then restart at 0)."""
     h = _positive(h, "h")
     w = np.asarray(weights, dtype=float)
-    s, n, k = state.statistic, state.n, state.signals
-    path = np.empty(len(w))
-    sig = np.zeros(len(w), dtype=bool)
-    for i, wi in enumerate(w):
-        s = max(0.0, s + wi)
-        path[i] = s
-        n += 1
-        if s >= h:
-            sig[i] = True
-            k += 1
-            if restart:
-                s = 0.0
-    return CusumStep(CusumState(float(s), n, k), path, sig)
+    return _run(state, w, lambda stat, wi: max(0.0, stat + wi), h, restart)
 
 
 def _check_arl(arl0) -> float:
@@ -295,19 +302,7 @@ def ewma_update(state: EwmaState, residuals, lam: float, limit_l: float, *, rest
     lam = _check_lam(lam)
     ucl = _positive(limit_l, "limit_l") * math.sqrt(lam / (2 - lam))
     e = np.asarray(residuals, dtype=float)
-    z, n, k = state.statistic, state.n, state.signals
-    path = np.empty(len(e))
-    sig = np.zeros(len(e), dtype=bool)
-    for i, ei in enumerate(e):
-        z = lam * ei + (1 - lam) * z
-        path[i] = z
-        n += 1
-        if z >= ucl:
-            sig[i] = True
-            k += 1
-            if restart:
-                z = 0.0
-    return CusumStep(EwmaState(float(z), n, k), path, sig)  # type: ignore[arg-type]
+    return _run(state, e, lambda stat, ei: lam * ei + (1 - lam) * stat, ucl, restart)
 
 
 def ewma_arl_simulation(lam: float, limit_l: float, *, p: float | None = None, shift: float = 0.0,

@@ -158,23 +158,31 @@ def _wilson(x: np.ndarray, m: np.ndarray, confidence: float) -> tuple[np.ndarray
     return (np.where(empty, np.nan, p), np.where(empty, np.nan, lower), np.where(empty, np.nan, upper))
 
 
-def wilson_intervals(successes: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> Intervals:
-    """Wilson score intervals for arrays of counts (broadcast together)."""
+def _arrays(compute, method: str, successes, n, confidence: float) -> Intervals:
     x, m, c = _check(successes, n, confidence)
     _warn_empty(m)
-    est, lo, hi = _wilson(x, m, c)
-    return Intervals(_frozen(est), _frozen(lo), _frozen(hi), _frozen(m), _frozen(x), c, WILSON)
+    est, lo, hi = compute(x, m, c)
+    return Intervals(_frozen(est), _frozen(lo), _frozen(hi), _frozen(m), _frozen(x), c, method)
+
+
+def _single(compute, method: str, array_name: str, successes, n, confidence: float) -> Interval:
+    x, m, c = _check(successes, n, confidence)
+    if x.ndim:
+        raise ProportionParameterError(f"successes and n must be single numbers; use {array_name} for arrays",
+                                       field="successes")
+    _warn_empty(m)
+    est, lo, hi = compute(x, m, c)
+    return Interval(float(est), float(lo), float(hi), int(m), int(x), c, method)
+
+
+def wilson_intervals(successes: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> Intervals:
+    """Wilson score intervals for arrays of counts (broadcast together)."""
+    return _arrays(_wilson, WILSON, successes, n, confidence)
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interval:
     """The Wilson score interval for ``successes`` out of ``n``."""
-    x, m, c = _check(successes, n, confidence)
-    if x.ndim:
-        raise ProportionParameterError("successes and n must be single numbers; use wilson_intervals for arrays",
-                                       field="successes")
-    _warn_empty(m)
-    est, lo, hi = _wilson(x, m, c)
-    return Interval(float(est), float(lo), float(hi), int(m), int(x), c, WILSON)
+    return _single(_wilson, WILSON, "wilson_intervals", successes, n, confidence)
 
 
 # --- Clopper-Pearson exact interval ---------------------------------------------------------------
@@ -192,18 +200,9 @@ def _clopper_pearson(x: np.ndarray, m: np.ndarray, confidence: float) -> tuple[n
 
 def clopper_pearson_intervals(successes: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> Intervals:
     """Clopper-Pearson exact intervals for arrays of counts (broadcast together)."""
-    x, m, c = _check(successes, n, confidence)
-    _warn_empty(m)
-    est, lo, hi = _clopper_pearson(x, m, c)
-    return Intervals(_frozen(est), _frozen(lo), _frozen(hi), _frozen(m), _frozen(x), c, CLOPPER_PEARSON)
+    return _arrays(_clopper_pearson, CLOPPER_PEARSON, successes, n, confidence)
 
 
 def clopper_pearson(successes: int, n: int, confidence: float = 0.95) -> Interval:
     """The Clopper-Pearson exact interval for ``successes`` out of ``n``."""
-    x, m, c = _check(successes, n, confidence)
-    if x.ndim:
-        raise ProportionParameterError(
-            "successes and n must be single numbers; use clopper_pearson_intervals for arrays", field="successes")
-    _warn_empty(m)
-    est, lo, hi = _clopper_pearson(x, m, c)
-    return Interval(float(est), float(lo), float(hi), int(m), int(x), c, CLOPPER_PEARSON)
+    return _single(_clopper_pearson, CLOPPER_PEARSON, "clopper_pearson_intervals", successes, n, confidence)
