@@ -6,5 +6,8 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from lingqu.web.i18n import t
+
 WEB_DIR = Path(__file__).parent
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+templates.env.globals["t"] = t
