@@ -41,7 +41,7 @@ def test_enterprise_asks_institution_accepts_regulator_sees(page, live_server, l
         page.locator("header.site nav").get_by_role("link", name="我的企业").click()
     assert urlsplit(page.url).path == "/my"
     for heading in ("风险等级与原因", "历年抽检合格率", "证书", "我的服务需求"):
-        assert page.get_by_role("heading", name=heading).is_visible(), heading
+        assert page.get_by_role("heading", name=heading, exact=True).is_visible(), heading
     assert page.locator("#pass-history tbody tr").count() >= 1
     screenshot(page, "portal-enterprise")
 
@@ -77,7 +77,7 @@ def test_enterprise_asks_institution_accepts_regulator_sees(page, live_server, l
     lab = demo_login("institution")
     log_in(page, live_server, lab.username, lab.password)
     page.goto(f"{live_server}/institution")
-    assert page.get_by_role("heading", name="服务范围与能力").is_visible()
+    assert page.get_by_role("heading", name="服务范围与能力", exact=True).is_visible()
     screenshot(page, "portal-institution")
     with page.expect_navigation():
         page.locator("#incoming").get_by_role("link", name=request_no).click()

@@ -48,6 +48,14 @@ class Conflict(LingquError):
     status_code = 409
 
 
+def _no_nul(value, field: str) -> str:
+    """Text as given, refused if it holds NUL characters (PostgreSQL cannot store them)."""
+    text = "" if value is None else str(value)
+    if "\x00" in text:
+        raise ValidationError(f"{field} 含有不可见的控制字符 (NUL)，请删除后重试 (NUL character in {field})", field=field)
+    return text
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
@@ -118,7 +126,8 @@ def _int_param(value, field: str, default: int, low: int, high: int | None = Non
 def list_requests(session: Session, user: User, *, status: str | None = None, topic: str | None = None,
                   city: str | None = None, q: str | None = None, page=None, page_size=None) -> ServiceRequestPage:
     """One page of the requests ``user`` may see, newest first, filtered by status, topic, city, text."""
-    status, topic, city, text = (status or "").strip(), (topic or "").strip(), (city or "").strip(), (q or "").strip()
+    status, topic, city = (status or "").strip(), (topic or "").strip(), (city or "").strip()
+    text = _no_nul(q, "q").strip()
     if status and status not in STATUS_LABELS:
         raise ValidationError(f"未知的状态 {status!r}，应为 {'、'.join(STATUS_LABELS)} 之一 (unknown status)", field="status")
     if topic and topic not in TOPICS:
@@ -172,6 +181,7 @@ def submit(session: Session, user: User, data: dict) -> ServiceRequestOut:
     if found is None:
         raise NotFound("您的账号关联的企业不在名录中，请联系监管部门 (your enterprise is not registered)")
     enterprise = found[0]
+    data = {k: _no_nul(data.get(k), k) for k in ("topic", "description", "institution_id", "standard_code", "batch_no")}
     errors: dict[str, str] = {}
     topic = str(data.get("topic") or "").strip()
     if topic not in TOPICS:
@@ -236,7 +246,7 @@ def _locked_visible(session: Session, user: User, request_id) -> ServiceRequest:
 
 
 def _note(note: str | None, *, required: str | None = None) -> str:
-    text = (note or "").strip()
+    text = _no_nul(note, "note").strip()
     if required and not text:
         raise FormInvalid({"note": required})
     if len(text) > MAX_NOTE:
