@@ -379,7 +379,7 @@ def seed_demo(session: Session, demo_uscc: str, institution_id: int | None) -> i
         inst = institution_id if addressed or status in ("accepted", "completed") else None
         created = base + dt.timedelta(days=3 * i, hours=i)
         r = repository.add(session, ServiceRequest(
-            request_no=f"FW{created:%Y}{i + 1:06d}", enterprise_id=enterprise.id, city_code=enterprise.city_code,
+            request_no=f"tmp-demo-{i}", enterprise_id=enterprise.id, city_code=enterprise.city_code,
             topic=topic, description=description, standard_code="", batch_id=None,
             institution_id=inst, open_to_all=not addressed,
             status=status, note=note, declined_by="", created_by="lingqu demo load", created_at=created,
@@ -387,6 +387,8 @@ def seed_demo(session: Session, demo_uscc: str, institution_id: int | None) -> i
             decided_at=created + dt.timedelta(days=1) if status != "new" else None,
             completed_at=created + dt.timedelta(days=8) if status == "completed" else None,
         ))
+        r.request_no = f"FW{created:%Y}{r.id:06d}"  # numbered like submitted requests: by id
+        repository.flush(session)
         added.append((r.request_no, None, _snapshot(r)))
     if added:
         from lingqu.audit.service import record_many
