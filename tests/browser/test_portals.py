@@ -148,3 +148,26 @@ def test_enterprise_opening_a_regulator_page_gets_403(page, live_server):
     screenshot(page, "forbidden-enterprise")
     # another tenant's request: 404, like one that does not exist
     assert page.goto(f"{live_server}/service-requests/999999").status == 404
+
+
+def test_institution_edits_its_scope_with_clear_errors(page, live_server):
+    lab = demo_login("institution")
+    log_in(page, live_server, lab.username, lab.password)
+    page.goto(f"{live_server}/institution")
+    form = page.locator("#profile-form")
+    standards = form.locator("textarea[name=standards]").input_value()
+    form.locator("textarea[name=standards]").fill(standards + "\nGB 12345-2099")
+    form.locator("input[name=capacity_per_month]").fill("很多")
+    with page.expect_navigation():
+        form.get_by_role("button", name="保存").click()
+    assert "GB 12345-2099" in page.locator("#err-standards").inner_text()
+    assert page.locator("#err-capacity_per_month").inner_text().startswith("每月可承接量应为")
+    form = page.locator("#profile-form")
+    form.locator("textarea[name=standards]").fill(standards)
+    form.locator("input[name=capacity_per_month]").fill("950")
+    with page.expect_navigation():
+        form.get_by_role("button", name="保存").click()
+    assert page.get_by_role("status").inner_text().startswith("机构信息已保存")
+    assert "950" in page.locator("#profile .facts").inner_text()
+    screenshot(page, "portal-institution-profile-saved")
+    _log_out(page)

@@ -157,3 +157,14 @@ def test_paging_and_filters(world, as_user):
 @pytest.mark.parametrize("rid", ["abc", "0", "-1", "99999999999"])
 def test_bad_ids_are_not_found(world, as_user, rid):
     assert as_user("admin").get(f"/api/v1/service-requests/{rid}").status_code == 404
+
+
+def test_searching_never_reaches_another_tenants_requests(world, as_user):
+    # addressed to the Guangzhou lab: no other institution sees it (an open one would reach every matching lab)
+    _submit(as_user("ent_gz"), description="广州企业的需求：需要检测输出电压。", institution_id=world.lab_gz)
+    for who in ("ent", "ent2", "lab_sz", "consult", "reg_sz"):
+        c = as_user(who)
+        for q in ("广州", "广州某电子有限公司", "输出电压", "FW"):
+            assert c.get("/api/v1/service-requests", params={"q": q}).json()["total"] == 0, (who, q)
+    for who in ("reg_gz", "lab_gz", "ent_gz"):
+        assert as_user(who).get("/api/v1/service-requests", params={"q": "输出电压"}).json()["total"] == 1, who
