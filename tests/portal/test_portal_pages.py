@@ -162,3 +162,17 @@ def test_enterprise_gets_403_on_regulator_pages_and_404_on_other_tenants_request
     assert c.get(f"/enterprises/{GZ}").status_code == 404
     assert c.get("/institution").status_code == 403
     assert as_user("lab_sz").get("/my").status_code == 403
+
+
+def test_unrecognised_scope_entries_are_shown_and_kept_through_an_edit(world, as_user, db_url):
+    with unit_of_work(db_url) as s:
+        s.get(Institution, world.lab_gz).scope = "GB 4943.1-2022;某自定义试验"
+    c = as_user("lab_gz")
+    assert "某自定义试验" in c.get("/institution").text.split("其他（未能识别）")[1][:200]
+    r = _form(c, "/institution/profile", {"standards": "GB 4943.1-2022", "items": "转换效率",
+                                           "capacity_per_month": "50", "turnaround_days": "5"})
+    assert r.status_code == 303
+    with unit_of_work(db_url) as s:
+        inst = s.get(Institution, world.lab_gz)
+        assert inst.scope == "GB 4943.1-2022;转换效率;某自定义试验"
+        assert (inst.scope_standards, inst.scope_items) == (["GB 4943.1-2022"], ["转换效率"])

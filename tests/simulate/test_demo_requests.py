@@ -32,7 +32,7 @@ def test_demo_load_adds_service_requests_once(db_url, tmp_path_factory):
             "SELECT e.uscc, i.institution_id FROM app_user e, app_user i "
             "WHERE e.username = 'demo-enterprise' AND i.username = 'demo-institution'")).one()
         scopes = s.execute(sa.text("SELECT scope_standards, scope_items FROM institution WHERE id = :i"), {"i": inst_id}).one()
-        extras = s.execute(sa.text("SELECT extra FROM institution")).scalars().all()
+        texts = s.execute(sa.text("SELECT scope, scope_standards, scope_items FROM institution")).all()
     assert len(first) == 7
     mine = [r for r in first if r.uscc == demo_uscc]
     assert {r.status for r in mine} == {"new", "completed"} and len(mine) == 3
@@ -40,8 +40,10 @@ def test_demo_load_adds_service_requests_once(db_url, tmp_path_factory):
     assert {r.status for r in addressed} == {"new", "accepted", "completed", "declined"}
     standards, items = (json.loads(v) if isinstance(v, str) else v for v in scopes)
     assert "GB 31241-2022" in standards and "转换效率" in items
-    # every entry of the demo scopes is a known standard or test item
-    assert all(not (json.loads(x) if isinstance(x, str) else x).get("scope_unrecognised") for x in extras)
+    # every entry of the demo scopes is a known standard or test item: the lists hold them all
+    for text, std, it in texts:
+        std, it = (json.loads(v) if isinstance(v, str) else v for v in (std, it))
+        assert len(std) + len(it) == len(text.split(";")), text
 
 
 def test_demo_requests_are_the_same_for_the_same_seed(db_url, tmp_path_factory, sqlite_template, tmp_path):

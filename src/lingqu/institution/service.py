@@ -5,7 +5,9 @@ items, as the import sheets carry it). It is now also kept structured -- a list 
 codes from the ``standard`` table and a list of test-item names from the ``test_item`` table --
 so that requests can be matched on it. The text field stays, regenerated from the lists on every
 edit, so exports and older readers still see a readable scope. Entries of an imported text that
-match neither table are kept (``extra["scope_unrecognised"]``) and shown, never dropped silently.
+match neither table stay in the text (the edit form keeps them) and are shown as unrecognised,
+never dropped silently. The text is also what a re-import compares, so loading the same sheet
+again changes nothing, and a sheet with a different scope re-derives the lists.
 """
 
 from __future__ import annotations
@@ -107,11 +109,12 @@ def classify(session: Session, entries: list[str], ref: _Reference | None = None
 
 
 def scope_parts(session: Session, inst: Institution, ref: _Reference | None = None) -> ScopeParts:
-    """The structured scope; for an institution imported with text only, derived from the text."""
+    """The structured scope (derived from the text when the lists are not filled in yet); the
+    unrecognised entries are those of the text that match neither reference table."""
+    derived = classify(session, split_entries(inst.scope), ref)
     if inst.scope_standards or inst.scope_items:
-        return ScopeParts(list(inst.scope_standards or []), list(inst.scope_items or []),
-                          list((inst.extra or {}).get("scope_unrecognised", [])))
-    return classify(session, split_entries(inst.scope), ref)
+        return ScopeParts(list(inst.scope_standards or []), list(inst.scope_items or []), derived.unrecognised)
+    return derived
 
 
 def _profile(session: Session, inst: Institution) -> InstitutionProfile:
@@ -185,11 +188,8 @@ def update_profile(session: Session, user: User, *, standards: str, items: str, 
     if errors:
         raise FormInvalid(errors)
     before = _profile(session, inst).to_dict()
-    unrecognised = list((inst.extra or {}).get("scope_unrecognised", [])) if (inst.scope_standards or inst.scope_items) \
-        else scope_parts(session, inst, ref).unrecognised
-    parts = ScopeParts(std_parts.standards, item_parts.items, unrecognised)
+    parts = ScopeParts(std_parts.standards, item_parts.items, scope_parts(session, inst, ref).unrecognised)
     inst.scope_standards, inst.scope_items = parts.standards, parts.items
-    inst.extra = {**(inst.extra or {}), "scope_unrecognised": unrecognised}
     inst.scope = parts.text()
     inst.capacity_per_month, inst.turnaround_days = int(capacity), float(turnaround)
     session.flush()
@@ -202,17 +202,17 @@ def update_profile(session: Session, user: User, *, standards: str, items: str, 
 
 
 def sync_structured_scopes(session: Session) -> int:
-    """Fill the structured scope of institutions that only have the imported text; returns how many.
+    """Bring the structured scope in step with the scope text where they differ (institutions
+    imported with text only, or whose text a later import changed); returns how many changed.
 
-    Run after loading institutions; an institution that already has a structured scope is left alone."""
+    Run after loading institutions. An institution's own edit keeps both in step, so it is left alone."""
     ref = _Reference(session)
     n = 0
     for inst in repository.all_institutions(session):
-        if inst.scope_standards or inst.scope_items or not inst.scope:
-            continue
         parts = classify(session, split_entries(inst.scope), ref)
+        if (list(inst.scope_standards or []), list(inst.scope_items or [])) == (parts.standards, parts.items):
+            continue
         inst.scope_standards, inst.scope_items = parts.standards, parts.items
-        inst.extra = {**(inst.extra or {}), "scope_unrecognised": parts.unrecognised}
         n += 1
     session.flush()
     return n
