@@ -110,7 +110,12 @@ def test_institution_accepts_through_the_pages(world, as_user, db_url):
     other.get("/institution")
     assert _form(other, f"/service-requests/{rid}/complete", {}).status_code == 404
     ent = as_user("ent")
-    assert "请周一送样" in ent.get(f"/service-requests/{rid}").text
+    page = ent.get(f"/service-requests/{rid}").text
+    assert "请周一送样" in page
+    trail = page.split('id="history"')[1].split("</section>")[0]
+    assert trail.index("企业提交需求") < trail.index("机构受理") and "lab_sz" not in trail  # no other tenant's user name
+    trail = as_user("reg_sz").get(f"/service-requests/{rid}").text.split('id="history"')[1]
+    assert "lab_sz" in trail and "ent" in trail
 
 
 def test_institution_edits_its_scope_validated_and_audited(world, as_user, db_url):

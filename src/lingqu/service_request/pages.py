@@ -63,6 +63,7 @@ def _detail(request: Request, session, user, request_id: str, *, error: str = ""
     nav = {"enterprise": "my", "institution": "institution"}.get(user.role, "service_requests")
     return templates.TemplateResponse(request, "service_request_detail.html", {
         "nav": nav, "r": r, "actions": service.actions_for(user, r), "error": error, "done": DONE.get(done, ""),
+        "history": service.history(session, user, r.id),
     }, status_code=status)
 
 

@@ -145,3 +145,12 @@ def demo_enterprises(session: Session, demo_uscc: str, limit: int) -> tuple[Ente
     others = list(session.execute(select(Enterprise).where(Enterprise.uscc != demo_uscc)
                                   .order_by(Enterprise.uscc).limit(limit)).scalars())
     return demo, others
+
+
+def audit_trail(session: Session, request_no: str) -> list:
+    """The audit entries of one request, oldest first (the audit log is the record of its steps)."""
+    from lingqu.audit.models import AuditEntry
+
+    stmt = (select(AuditEntry).where(AuditEntry.entity == "service_request", AuditEntry.entity_key == request_no)
+            .order_by(AuditEntry.id))
+    return list(session.execute(stmt).scalars())

@@ -332,6 +332,24 @@ def withdraw(session: Session, user: User, request_id) -> ServiceRequestOut:
     return _finish(session, user, r, "withdraw", before, "enterprise withdrew the request")
 
 
+ACTION_LABELS = {"submit": "企业提交需求", "insert": "企业提交需求（演示数据）", "accept": "机构受理",
+                 "decline": "机构婉拒", "pass": "一家机构表示无法承接，需求仍对其他机构开放",
+                 "complete": "机构标记为完成", "withdraw": "企业撤回需求"}
+
+
+def history(session: Session, user: User, request_id) -> list[dict]:
+    """The steps of a visible request from the audit log: when, what, and (for regulators and
+    admins) who. Other tenants' user names are not shown to enterprises and institutions."""
+    r = get(session, user, request_id)
+    show_actor = user.role in ("regulator", "admin")
+    out = []
+    for e in repository.audit_trail(session, r.request_no):
+        at = dt.datetime.fromisoformat(e.at).replace(tzinfo=None) if e.at else None
+        out.append({"at": at, "action": e.action, "label": ACTION_LABELS.get(e.action, e.action),
+                    "actor": e.actor if show_actor else "", "status": (e.after or {}).get("status", "")})
+    return out
+
+
 def actions_for(user: User | None, r: ServiceRequestOut) -> list[str]:
     """The transitions ``user`` may take on ``r`` now (what the detail page offers)."""
     if user is None:
