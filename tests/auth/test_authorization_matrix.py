@@ -19,6 +19,7 @@ from lingqu.db.engine import unit_of_work
 from lingqu.enterprise.models import Enterprise
 from lingqu.institution.models import Institution
 from lingqu.sampling.models import Batch, TestResult
+from lingqu.service_request.models import ServiceRequest
 
 from ..conftest import log_in, make_user
 
@@ -30,6 +31,12 @@ REGULATORS = {"regulator", "regulator_gz", "regulator_province", "admin"}
 ENTERPRISE_DATA = REGULATORS | {"enterprise"}
 PROVINCE = {"regulator_province", "admin"}
 PUBLIC = "public"
+ANY = ALL
+#: a rule's second element: False (no object), True (one enterprise's rows, by {uscc}) or REQUEST
+#: (one service request, by {request_id}: the own tenant's vs another tenant's request)
+REQUEST = "request"
+#: ids of the world's two service requests: SZ's (addressed to the Shenzhen lab) and GZ's
+REQUEST_IDS = {"own": 0, "other": 0}
 
 #: (method, path) -> roles allowed (or PUBLIC), and whether the route reads one enterprise's rows
 RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
@@ -63,6 +70,24 @@ RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
     ("POST", "/plan"): (PROVINCE, False),
     ("GET", "/api/v1/risk/grades"): (PROVINCE, False),
     ("POST", "/api/v1/plan/draw"): (PROVINCE, False),
+    # QI services: portals and service requests
+    ("GET", "/my"): ({"enterprise"}, False),
+    ("POST", "/my/requests"): ({"enterprise"}, False),
+    ("GET", "/institution"): ({"institution"}, False),
+    ("POST", "/institution/profile"): ({"institution"}, False),
+    ("GET", "/service-requests"): (REGULATORS, False),
+    ("GET", "/service-requests/{request_id}"): (ANY, REQUEST),
+    ("POST", "/service-requests/{request_id}/accept"): ({"institution"}, REQUEST),
+    ("POST", "/service-requests/{request_id}/decline"): ({"institution"}, REQUEST),
+    ("POST", "/service-requests/{request_id}/complete"): ({"institution"}, REQUEST),
+    ("POST", "/service-requests/{request_id}/withdraw"): ({"enterprise"}, REQUEST),
+    ("GET", "/api/v1/service-requests"): (ANY, False),
+    ("POST", "/api/v1/service-requests"): ({"enterprise"}, False),
+    ("GET", "/api/v1/service-requests/{request_id}"): (ANY, REQUEST),
+    ("POST", "/api/v1/service-requests/{request_id}/accept"): ({"institution"}, REQUEST),
+    ("POST", "/api/v1/service-requests/{request_id}/decline"): ({"institution"}, REQUEST),
+    ("POST", "/api/v1/service-requests/{request_id}/complete"): ({"institution"}, REQUEST),
+    ("POST", "/api/v1/service-requests/{request_id}/withdraw"): ({"enterprise"}, REQUEST),
 }
 
 USERS = {
@@ -109,9 +134,19 @@ def world(db_url):
             s.add(TestResult(batch_id=b.id, test_item="转换效率", passed=False))
         acceptance_service.create_line(s, "L1", "II", "1.0", "single", actor="test")
         lab = Institution(name="深圳某检测中心", kind="lab", city_code="440300")
-        s.add(lab)
+        lab_gz = Institution(name="广州某检测中心", kind="lab", city_code="440100")
+        s.add_all([lab, lab_gz])
         s.flush()
         lab_id = lab.id
+        now = dt.datetime(2025, 1, 2, 9, 0)
+        for label, uscc, inst in (("own", SZ, lab.id), ("other", GZ, lab_gz.id)):
+            e = s.query(Enterprise).filter_by(uscc=uscc).one()
+            r = ServiceRequest(request_no=f"FW-{label}", enterprise_id=e.id, city_code=e.city_code, topic="testing",
+                               description="需要检测转换效率", institution_id=inst, status="new", created_at=now,
+                               updated_at=now)
+            s.add(r)
+            s.flush()
+            REQUEST_IDS[label] = r.id
     for name, (role, scope) in USERS.items():
         make_user(db_url, name, role, **({"institution_id": lab_id} if role == "institution" else scope))
 
@@ -146,9 +181,12 @@ def test_matrix(who, world, anonymous_client):
     client = _client_as(anonymous_client, who)
     failures = []
     for (method, path), (roles, per_enterprise) in RULES.items():
-        targets = {"own": SZ, "other": GZ} if per_enterprise else {"": None}
+        if per_enterprise == REQUEST:
+            targets = {k: str(v) for k, v in REQUEST_IDS.items()}
+        else:
+            targets = {"own": SZ, "other": GZ} if per_enterprise else {"": None}
         for label, uscc in targets.items():
-            url = path.replace("{uscc}", uscc) if uscc else path
+            url = path.replace("{uscc}", uscc).replace("{request_id}", uscc) if uscc else path
             r = _call(client, method, url, public=roles == PUBLIC)
             if roles == PUBLIC:
                 ok = r.status_code != 401 and not (r.status_code == 303 and r.headers.get("location", "").startswith("/login?"))
@@ -156,6 +194,17 @@ def test_matrix(who, world, anonymous_client):
                 ok = _denied_as_anonymous(r, path)
             elif who not in roles:
                 ok = r.status_code == 403
+            elif per_enterprise == REQUEST:
+                visible = {
+                    "regulator": {"own"}, "regulator_gz": {"other"}, "regulator_province": {"own", "other"},
+                    "admin": {"own", "other"}, "enterprise": {"own"}, "institution": {"own"},
+                }[who]
+                if label not in visible:
+                    ok = r.status_code == 404
+                elif method == "GET":
+                    ok = r.status_code == 200
+                else:  # a step on a visible request: done, or refused for its state/input, never hidden
+                    ok = r.status_code in (200, 303, 409, 422)
             elif per_enterprise:
                 visible = {
                     "regulator": {SZ}, "regulator_gz": {GZ}, "regulator_province": {SZ, GZ}, "admin": {SZ, GZ},

@@ -32,6 +32,8 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 SESSION_COOKIE = "lingqu_session"
 DEMO_ENTERPRISES = 40
+#: the live server's database URL, for tests that change the database behind the browser's back
+LIVE: dict[str, str] = {}
 
 
 def _skip_reason() -> str | None:
@@ -74,6 +76,7 @@ def live_server(tmp_path_factory):
     generate_world(root / "world", seed=1, enterprises=DEMO_ENTERPRISES)
     load_world(root / "world", url)
     dispose_engine(url)
+    LIVE["db_url"] = url
 
     port = _free_port()
     env = dict(os.environ, LINGQU_DATABASE_URL=url)
@@ -102,6 +105,12 @@ def live_server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def live_db_url(live_server) -> str:
+    """The URL of the database the live server serves."""
+    return LIVE["db_url"]
 
 
 @pytest.fixture(scope="session")

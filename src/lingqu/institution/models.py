@@ -18,6 +18,10 @@ class Institution(Base):
     accreditation_no: Mapped[str] = mapped_column(String(60), default="")
     #: Accredited scope: standard codes and test items, as written (";"-separated entries).
     scope: Mapped[str] = mapped_column(Text, default="")
+    #: The same scope, structured: standard codes and test-item names as in the reference tables
+    #: (``lingqu.institution.service`` keeps ``scope`` text in step when the institution edits it).
+    scope_standards: Mapped[list] = mapped_column(JSON, default=list)
+    scope_items: Mapped[list] = mapped_column(JSON, default=list)
     capacity_per_month: Mapped[int | None] = mapped_column(Integer)
     turnaround_days: Mapped[float | None] = mapped_column(Float)
     extra: Mapped[dict] = mapped_column(JSON, default=dict)

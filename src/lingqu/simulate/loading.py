@@ -41,6 +41,12 @@ def load_world(directory: str | Path, url: str | None = None, actor: str = "ling
                 reports.append(import_file(session, kind, path, rejects=rejects, actor=actor))
         uscc, institution_id = repository.demo_account_targets(session)
         ensure_demo_users(session, uscc=uscc, institution_id=institution_id)
+        # the portals should not open empty: structured institution scopes, a few service requests
+        from lingqu.institution.service import sync_structured_scopes
+        from lingqu.service_request.service import seed_demo
+
+        sync_structured_scopes(session)
+        seed_demo(session, uscc, institution_id)
     return reports
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 15:18:53.640543
+Create Date: 2026-11-24 16:26:13.369684
 """
 from alembic import op
 import sqlalchemy as sa
@@ -196,6 +196,8 @@ def upgrade() -> None:
     sa.Column('city_code', sa.String(length=6), nullable=False),
     sa.Column('accreditation_no', sa.String(length=60), nullable=False),
     sa.Column('scope', sa.Text(), nullable=False),
+    sa.Column('scope_standards', sa.JSON(), nullable=False),
+    sa.Column('scope_items', sa.JSON(), nullable=False),
     sa.Column('capacity_per_month', sa.Integer(), nullable=True),
     sa.Column('turnaround_days', sa.Float(), nullable=True),
     sa.Column('extra', sa.JSON(), nullable=False),
@@ -360,6 +362,39 @@ def upgrade() -> None:
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
 
+    op.create_table('service_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_no', sa.String(length=30), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('city_code', sa.String(length=6), nullable=False),
+    sa.Column('topic', sa.String(length=20), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('standard_code', sa.String(length=60), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('open_to_all', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('declined_by', sa.Text(), nullable=False),
+    sa.Column('created_by', sa.String(length=60), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('completed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['batch.id'], name=op.f('fk_service_request_batch_id_batch')),
+    sa.ForeignKeyConstraint(['city_code'], ['city.code'], name=op.f('fk_service_request_city_code_city')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_service_request_enterprise_id_enterprise')),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_service_request_institution_id_institution')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_request')),
+    sa.UniqueConstraint('request_no', name=op.f('uq_service_request_request_no'))
+    )
+    with op.batch_alter_table('service_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_request_city_code'), ['city_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_request_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_request_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_request_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_request_topic'), ['topic'], unique=False)
+
     op.create_table('test_result',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('batch_id', sa.Integer(), nullable=False),
@@ -398,6 +433,14 @@ def downgrade() -> None:
 
     op.drop_table('user_session')
     op.drop_table('test_result')
+    with op.batch_alter_table('service_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_request_topic'))
+        batch_op.drop_index(batch_op.f('ix_service_request_status'))
+        batch_op.drop_index(batch_op.f('ix_service_request_institution_id'))
+        batch_op.drop_index(batch_op.f('ix_service_request_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_service_request_city_code'))
+
+    op.drop_table('service_request')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 
