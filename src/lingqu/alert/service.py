@@ -305,30 +305,35 @@ def scan(session: Session, as_of: dt.date | None = None, *, settings: ScanSettin
 
 # --- lifecycle -----------------------------------------------------------------------------------------
 
-def _alert_or_404(session: Session, alert_id) -> Alert:
+def _alert_or_404(session: Session, alert_id, city_code: str | None = None) -> Alert:
+    """The alert, or 404 when it does not exist *or* lies outside the caller's city (``city_code``:
+    a city-bound regulator's city; ``None`` for province-wide users), so an id reveals nothing."""
     try:
         alert_id = int(alert_id)
     except (TypeError, ValueError):
         raise ValidationError(f"alert id must be a whole number (got {alert_id!r})", field="alert_id") from None
+    if city_code is not None and not repository.alert_in_city(session, alert_id, city_code):
+        raise NotFound(f"no alert {alert_id}", field="alert_id")
     a = repository.get_alert(session, alert_id, for_update=True)
     if a is None:
         raise NotFound(f"no alert {alert_id}", field="alert_id")
     return a
 
 
-def get_alert(session: Session, alert_id) -> dict:
-    return alert_dict(_alert_or_404(session, alert_id))
+def get_alert(session: Session, alert_id, city_code: str | None = None) -> dict:
+    return alert_dict(_alert_or_404(session, alert_id, city_code))
 
 
-def list_alerts(session: Session, status: str | None = None, limit: int = 500) -> list[dict]:
+def list_alerts(session: Session, status: str | None = None, limit: int = 500, city_code: str | None = None) -> list[dict]:
+    """Alerts, newest first; for a city-bound regulator (``city_code``) only its city's."""
     if status and status not in STATUSES:
         raise ValidationError(f"status must be one of {', '.join(STATUSES)} (got {status!r})", field="status")
-    return [alert_dict(a, evidence=False) for a in repository.list_alerts(session, status, limit)]
+    return [alert_dict(a, evidence=False) for a in repository.list_alerts(session, status, limit, city_code)]
 
 
-def acknowledge(session: Session, alert_id, actor: str = "cli") -> dict:
+def acknowledge(session: Session, alert_id, actor: str = "cli", city_code: str | None = None) -> dict:
     """new -> acknowledged. Acknowledging an acknowledged alert is a no-op; a closed one is an error."""
-    a = _alert_or_404(session, alert_id)
+    a = _alert_or_404(session, alert_id, city_code)
     if a.status == "closed":
         raise ValidationError(f"alert {a.id} is closed and cannot be acknowledged", field="status")
     if a.status == "acknowledged":
@@ -342,9 +347,9 @@ def acknowledge(session: Session, alert_id, actor: str = "cli") -> dict:
     return alert_dict(a)
 
 
-def close(session: Session, alert_id, note: str, actor: str = "cli") -> dict:
+def close(session: Session, alert_id, note: str, actor: str = "cli", city_code: str | None = None) -> dict:
     """new | acknowledged -> closed, with a note saying what was found or done."""
-    a = _alert_or_404(session, alert_id)
+    a = _alert_or_404(session, alert_id, city_code)
     note = (note or "").strip()
     if not note:
         raise ValidationError("closing an alert needs a note (what was found or done)", field="note")
