@@ -40,13 +40,13 @@ from lingqu.risk.service import grade_frames
 from lingqu.risk.worldfiles import world_frames
 from lingqu.simulate.world import generate_world
 from lingqu.stats import evaluation as ev
-from lingqu.stats.control import cusum_threshold
+from lingqu.stats.control import cusum_threshold, run_length_simulation
 from lingqu.stats.grading import DEFAULT_POLICY
 from lingqu.stats.sampling_plan import draw_plan, inclusion_probabilities
 
 AS_OF = dt.date(2025, 1, 1)
 BUDGET = 100
-ARL0S = (20, 30, 50, 100, 200)
+ARL0S = (30, 50, 70, 100, 200)
 P_GRID = np.array([0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6])
 ODDS, PRIOR, WINDOW, MIN_REF = 3.0, 8.0, 365, 30
 
@@ -124,15 +124,22 @@ def cusum_figures(world: Path) -> dict:
     det_day = {u: dt.date.fromisoformat(d).toordinal() - dt.date(1970, 1, 1).toordinal()
                for u, d in det.select("uscc", "date").iter_rows()}
     end_day = int(day.max())
-    frame = pl.DataFrame({"uscc": b["uscc"], "day": day, "y": y, "ref": ref}).with_row_index("i")
+    tb = pl.read_csv(world / "truth" / "batches.csv").select("batch_id", "latent_logit", "year_offset", "channel_effect")
+    jump = dict(det.select("uscc", "logit_jump").iter_rows())
+    t = b.select("batch_id", "uscc").join(tb, on="batch_id", how="left")
+    eta = (t["latent_logit"] + t["year_offset"] + t["channel_effect"]).to_numpy()
+    j = np.array([jump.get(u, 0.0) for u in t["uscc"].to_list()])
+    after = np.array([day[i] >= det_day.get(u, 10**9) for i, u in enumerate(t["uscc"].to_list())])
+    oracle_p = 1 / (1 + np.exp(-(eta - np.where(after, j, 0.0))))
+    frame = pl.DataFrame({"uscc": b["uscc"], "day": day, "y": y, "ref": ref, "oracle": oracle_p}).with_row_index("i")
     out = {}
-    for arl0 in ARL0S:
+    for arl0, oracle in [(a, False) for a in ARL0S] + [(a, True) for a in ARL0S]:
         fa, years, detected, delays, n_det, within_year, delay_days = 0, 0.0, 0, [], 0, 0, []
         for (u,), g in frame.group_by(["uscc"]):
             yy, rr, dd = g["y"].to_numpy(), g["ref"].to_numpy(), g["day"].to_numpy()
             f_prev = np.cumsum(yy) - yy
             n_prev = np.arange(len(yy))
-            p = (PRIOR * rr + f_prev) / (PRIOR + n_prev)
+            p = g["oracle"].to_numpy() if oracle else (PRIOR * rr + f_prev) / (PRIOR + n_prev)
             mon = ~np.isnan(p)
             if not mon.any():
                 continue
@@ -165,7 +172,7 @@ def cusum_figures(world: Path) -> dict:
                 first_post = int(np.searchsorted(dd, dday, "left"))
                 delays.append(post[0] - first_post + 1)  # batches after the change, the alarming one included
                 delay_days.append(int(dd[post[0]] - dday))
-        out[arl0] = {"false_alarms_per_100_years": 100 * fa / years, "detected": detected, "deteriorations": n_det,
+        out[(arl0, oracle)] = {"false_alarms_per_100_years": 100 * fa / years, "detected": detected, "deteriorations": n_det,
                      "within_year": within_year, "delays": delays, "delay_days": delay_days}
     return out
 
@@ -202,17 +209,23 @@ def main() -> None:
         meet = "" if bar is None else (f"{int((v >= bar).sum())}/{len(v)} (>= {bar})" if "ece" not in k
                                        else f"{int((v <= bar).sum())}/{len(v)} (<= {bar})")
         print(f"| {k} | {v.mean():.3f} | {v.min():.3f} | {v.max():.3f} | {meet} |")
+    for p0 in (0.2, 0.3):
+        h = cusum_threshold(100, p0, ODDS)
+        sim = run_length_simulation(h, p0, ODDS, replications=4000, seed=1).mean()
+        print(f"\nin-control run length at the scan's setting (ARL0 100, odds ratio {ODDS:g}, p0 {p0}): h = {h:.4f}, "
+              f"simulated ARL {sim:.1f} ({100 * (sim / 100 - 1):+.1f} %)")
     print("\n| ARL0 (batches) | false alarms / 100 enterprise-years | detected (by the end of the data) | within 365 d "
           "| median delay: batches after the change (days) |")
     print("|---|---|---|---|---|")
-    for arl0 in ARL0S:
-        fa = np.mean([r["cusum"][arl0]["false_alarms_per_100_years"] for r in rows])
-        det = sum(r["cusum"][arl0]["detected"] for r in rows)
-        tot = sum(r["cusum"][arl0]["deteriorations"] for r in rows)
-        year = sum(r["cusum"][arl0]["within_year"] for r in rows)
-        delays = [d for r in rows for d in r["cusum"][arl0]["delays"]]
-        days = [d for r in rows for d in r["cusum"][arl0]["delay_days"]]
-        print(f"| {arl0} | {fa:.2f} | {det}/{tot} ({100 * det / max(tot, 1):.0f} %) | {year}/{tot} "
+    for arl0, oracle in [(a, False) for a in ARL0S] + [(a, True) for a in ARL0S]:
+        key = (arl0, oracle)
+        fa = np.mean([r["cusum"][key]["false_alarms_per_100_years"] for r in rows])
+        det = sum(r["cusum"][key]["detected"] for r in rows)
+        tot = sum(r["cusum"][key]["deteriorations"] for r in rows)
+        year = sum(r["cusum"][key]["within_year"] for r in rows)
+        delays = [d for r in rows for d in r["cusum"][key]["delays"]]
+        days = [d for r in rows for d in r["cusum"][key]["delay_days"]]
+        print(f"| {arl0}{' (oracle risk adjustment)' if oracle else ''} | {fa:.2f} | {det}/{tot} ({100 * det / max(tot, 1):.0f} %) | {year}/{tot} "
               f"({100 * year / max(tot, 1):.0f} %) | {np.median(delays) if delays else float('nan'):.0f} "
               f"({np.median(days) if days else float('nan'):.0f} d) |")
 

@@ -208,7 +208,7 @@ def test_cli_grade_prints_grades_with_reasons_as_json(big_world, tmp_path):
                          capture_output=True, text=True, env=env, check=False)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["as_of"] == "2025-01-01" and data["policy_version"] == "lingqu-risk-2025.1"
+    assert data["as_of"] == "2025-01-01" and data["policy_version"] == "lingqu-risk-2026.1"
     assert data["stored"] == {"inserted": 0, "updated": 0, "unchanged": len(run.grades)}
     assert sum(data["distribution"].values()) == len(data["grades"]) == len(run.grades)
     g = data["grades"][0]

@@ -46,7 +46,9 @@ RECENT = 40  # points of the statistic's path kept per series for the evidence
 class ScanSettings:
     """Detector settings. ARL0 is counted in observations of the series (batches or item results)."""
 
-    arl0: tuple[tuple[str, float], ...] = (("enterprise", 200.0), ("city", 500.0), ("test_item", 2000.0))
+    #: enterprise ARL0 100 batches: the smallest of 30/50/70/100/200 that keeps false alarms under one per
+    #: 100 enterprise-years on 20 demo worlds (0.7; bench/risk_quality.py, docs/methods/early-warning.md)
+    arl0: tuple[tuple[str, float], ...] = (("enterprise", 100.0), ("city", 500.0), ("test_item", 2000.0))
     odds_ratio: float = 3.0
     ewma_lambda: float = 0.2
     prior_batches: tuple[tuple[str, float], ...] = (("enterprise", 8.0), ("city", 200.0))

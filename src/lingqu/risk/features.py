@@ -21,7 +21,8 @@ LAST_K = 3
 TOP_ITEMS = 3
 CCC_LEVELS = ("none", "valid", "expired", "suspended", "revoked")
 NUMERIC = ("complaints_12m_log1p", "critical_failures_log1p", "assisted_before", "age_years",
-           "recent_rate_logit", "recent_known_log1p", "margin_tightness", "complaints_decayed_log1p")
+           "recent_rate_logit", "recent_known_log1p", "margin_tightness", "complaints_decayed_log1p",
+           "batches_12m_log1p", "failed_items_decayed_log1p")
 #: half-life (days) of the recency weights: a batch a year old counts half as much as today's
 HALF_LIFE_DAYS = 365.0
 #: strength (pseudo-batches) of the prior the recency-weighted rate is shrunk toward
@@ -205,8 +206,15 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
         np.zeros(entity.size), np.zeros(entity.size))
     tightness = ts / (tn + 1.0)  # shrunk toward 0 (the average) with one pseudo-batch
     (c_dec,) = prior_sums(entity, day, [np.ones(ce.size)], ce, cd, HALF_LIFE_DAYS) if ce.size else (np.zeros(entity.size),)
+    # how often the enterprise was sampled in the last year: the regulator's own earlier targeting
+    batches_12m = _count_before(b_ent, b_day, entity, day, window=365) if nb else np.zeros(entity.size)
+    # how many items its failing batches failed (a batch failing five items is worse than one failing one)
+    n_failed = b.select("batch_id").join(fi.group_by("batch_id").len(), on="batch_id", how="left")["len"]
+    n_failed = n_failed.fill_null(0).to_numpy().astype(float) if nb else np.zeros(0)
+    (fi_dec,) = prior_sums(entity, day, [n_failed], b_ent, b_day, HALF_LIFE_DAYS) if nb else (np.zeros(entity.size),)
     numeric = np.column_stack([np.log1p(complaints_12m), np.log1p(crit), np.minimum(assisted, 1.0), age,
-                               recent_logit, np.log1p(wn), tightness, np.log1p(c_dec)] + item_cols)
+                               recent_logit, np.log1p(wn), tightness, np.log1p(c_dec), np.log1p(batches_12m),
+                               np.log1p(fi_dec)] + item_cols)
     numeric_names = NUMERIC + tuple(f"item_{i}_failures_log1p" for i in range(len(top)))
 
     channels = sorted(set(b["channel"].drop_nulls().to_list()) - {""})

@@ -735,13 +735,16 @@ class GradingPolicy:
     """
 
     version: str = "lingqu-risk-2026.1"
-    cut_points: tuple[float, float, float] = (0.20, 0.35, 0.50)
+    #: A below 0.30 (about the market's recent failure rate: "no worse than the market"), D from 0.60
+    #: (twice it). On the demo worlds this puts roughly 60 / 27 / 10 / 3 % of the enterprises in
+    #: A / B / C / D, close to the only published grade distribution (Dandong 2023: 65 / 25 / 7.7 / 1.5 %).
+    cut_points: tuple[float, float, float] = (0.30, 0.45, 0.60)
     labels_zh: tuple[str, ...] = ("低", "一般", "较高", "高")
     labels_en: tuple[str, ...] = ("low", "ordinary", "relatively high", "high")
     #: Yancheng 2022 published ratios (reference/credit_risk_grades.csv): the steepest published
     #: practice (A : D = 0.015 : 0.9 at the midpoints). Version 2025.1 used Lindian 2024's ratios
     #: (<= 5 %, 5-20 %, 21-60 %, 61-100 %) with cut points 0.10 / 0.25 / 0.50; on the demo worlds it
-    #: gave 1.1-1.3x the uniform draw's failing batches, this one 1.4-1.5x (docs/methods/sampling-plan.md).
+    #: gave 1.1-1.3x the uniform draw's failing batches, this one 1.5-1.7x (docs/methods/sampling-plan.md).
     sampling_ratios: tuple[str, ...] = ("< 3%", "3%-20%", "30%-50%", "> 80%")
     frequencies: tuple[str, ...] = ("less than once a year", "once a year", "less than twice a year",
                                     "as supervision requires")
