@@ -51,7 +51,7 @@ P_GRID = np.array([0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35
 ODDS, PRIOR, WINDOW, MIN_REF = 3.0, 8.0, 365, 30
 
 
-def plan_figures(run, world: Path) -> dict:
+def plan_figures(run, world: Path, budget: int = BUDGET) -> dict:
     g = pl.DataFrame({"uscc": [x.uscc for x in run.grades], "p": [x.probability for x in run.grades],
                       "grade": [x.grade for x in run.grades]}).sort("uscc")
     truth = pl.read_csv(world / "truth" / "batches.csv").filter(pl.col("sampled_on") >= AS_OF.isoformat())
@@ -62,7 +62,7 @@ def plan_figures(run, world: Path) -> dict:
     n, k = d["n"].to_numpy().astype(float), d["k"].to_numpy().astype(float)
     grade = d["grade"].to_numpy()
     N = len(p)
-    floor = min(0.02, 0.5 * BUDGET / N)
+    floor = min(0.02, 0.5 * budget / N)
     w = grade_weights(DEFAULT_POLICY)
 
     def gain(pi):
@@ -70,17 +70,17 @@ def plan_figures(run, world: Path) -> dict:
 
     true_p = np.where(n > 0, ep / np.maximum(n, 1), np.nan)
     true_p = np.where(np.isnan(true_p), np.nanmean(true_p), true_p)
-    pi_model = inclusion_probabilities(np.array([w[x] for x in grade]), BUDGET, floor)
-    pi_oracle = inclusion_probabilities(np.array([w[x] for x in DEFAULT_POLICY.grade(true_p)]), BUDGET, floor)
-    pi_prop = inclusion_probabilities(true_p, BUDGET, floor)
+    pi_model = inclusion_probabilities(np.array([w[x] for x in grade]), budget, floor)
+    pi_oracle = inclusion_probabilities(np.array([w[x] for x in DEFAULT_POLICY.grade(true_p)]), budget, floor)
+    pi_prop = inclusion_probabilities(true_p, budget, floor)
     top, top_model = np.zeros(N), np.zeros(N)
-    top[np.argsort(-true_p)[:BUDGET]] = 1
-    top_model[np.argsort(-p)[:BUDGET]] = 1
+    top[np.argsort(-true_p)[:budget]] = 1
+    top_model[np.argsort(-p)[:budget]] = 1
     realised_r, realised_u = [], []
     weights = np.array([w[x] for x in grade])
     for seed in range(20):
-        sel = draw_plan(weights, p, BUDGET, seed, floor).selected
-        uni = np.random.Generator(np.random.PCG64(seed)).choice(N, size=BUDGET, replace=False)
+        sel = draw_plan(weights, p, budget, seed, floor).selected
+        uni = np.random.Generator(np.random.PCG64(seed)).choice(N, size=budget, replace=False)
         realised_r.append(k[sel].sum() / max(n[sel].sum(), 1))
         realised_u.append(k[uni].sum() / max(n[uni].sum(), 1))
     return {"gain": gain(pi_model), "realised": float(np.mean(realised_r) / np.mean(realised_u)),

@@ -100,7 +100,8 @@ def test_risk_weighted_plan_finds_more_failing_batches_than_uniform_over_20_seed
     ratio_truth = np.mean(risk_p) / np.mean(uni_p)
     print(f"failing batches per sampled batch: risk-weighted {np.mean(risk_rate):.3f}, uniform {np.mean(uni_rate):.3f}, "
           f"ratio {ratio:.2f} (hidden failure probability: ratio {ratio_truth:.2f})")
-    # measured 1.26 (truth 1.27): the policy's grade weights (0.025 : 0.125 : 0.405 : 0.805) on grades
-    # whose hidden failure rates are 7 %, 15 %, 30 % and 50 % cannot reach 2x; see sampling-plan.md
-    assert ratio >= 1.15
-    assert ratio_truth >= 1.15
+    # measured 1.65 (hidden probability 1.68) with policy 2026.1; 1.26 with 2025.1. The 2x bar is not
+    # reached: even the hidden probabilities graded by the same policy give 1.87-2.00 on 20 worlds
+    # (bench/risk_quality.py, docs/methods/sampling-plan.md)
+    assert ratio >= 1.5
+    assert ratio_truth >= 1.5
