@@ -101,7 +101,10 @@ def calibration_figures(run, world: Path) -> dict:
     shifted = 1 / (1 + np.exp(-(lp + lo)))
     return {"ece": ev.expected_calibration_error(y, p), "auc": ev.roc_auc(y, p),
             "auc_truth": ev.roc_auc(y, t["failure_probability"].to_numpy()), "observed": float(y.mean()),
-            "predicted": float(p.mean()), "ece_after_level": ev.expected_calibration_error(y, shifted)}
+            "predicted": float(p.mean()), "ece_after_level": ev.expected_calibration_error(y, shifted),
+            "ece_truth": ev.expected_calibration_error(y, t["failure_probability"].to_numpy()),
+            "observed_last_year": float(pl.read_csv(world / "truth" / "batches.csv").filter(
+                (pl.col("sampled_on") < AS_OF.isoformat()) & (pl.col("sampled_on") >= f"{AS_OF.year - 1}"))["failed"].mean())}
 
 
 def cusum_figures(world: Path) -> dict:
@@ -203,7 +206,8 @@ def main() -> None:
           f"{os.cpu_count()} cores\n")
     print("| figure | mean | min | max | worlds meeting the bar |\n|---|---|---|---|---|")
     for k, bar in (("gain", 2.0), ("realised", 2.0), ("oracle_policy", 2.0), ("oracle_prop", 2.0), ("oracle_top", 2.0),
-                   ("model_top", 2.0), ("cv2", None), ("ece", 0.03), ("ece_after_level", 0.03), ("auc", None),
+                   ("model_top", 2.0), ("cv2", None), ("ece", 0.03), ("ece_after_level", 0.03), ("ece_truth", 0.03),
+                   ("observed", None), ("observed_last_year", None), ("predicted", None), ("auc", None),
                    ("auc_truth", None)):
         v = col(k)
         meet = "" if bar is None else (f"{int((v >= bar).sum())}/{len(v)} (>= {bar})" if "ece" not in k
