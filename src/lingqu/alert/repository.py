@@ -135,3 +135,21 @@ def list_alerts(session: Session, status: str | None = None, limit: int = 500,
     if status:
         stmt = stmt.where(Alert.status == status)
     return list(session.scalars(stmt.order_by(Alert.raised_at.desc(), Alert.id.desc()).limit(limit)))
+
+
+def labels(session: Session, alerts: list[Alert]) -> dict[tuple[str, str], str]:
+    """Readable names of the alerts' series: an enterprise's name and USCC, a city's name."""
+    from lingqu.enterprise.models import Enterprise
+    from lingqu.reference.models import City
+
+    ent_ids = sorted({int(a.scope_key) for a in alerts if a.scope == "enterprise" and str(a.scope_key).isdigit()})
+    cities = sorted({a.scope_key for a in alerts if a.scope == "city"})
+    out: dict[tuple[str, str], str] = {}
+    if ent_ids:
+        for i, name, uscc in session.execute(select(Enterprise.id, Enterprise.name, Enterprise.uscc)
+                                             .where(Enterprise.id.in_(ent_ids))):
+            out[("enterprise", str(i))] = f"{name}（{uscc}）"
+    if cities:
+        for code, name in session.execute(select(City.code, City.name_zh).where(City.code.in_(cities))):
+            out[("city", code)] = name
+    return out

@@ -322,15 +322,20 @@ def _alert_or_404(session: Session, alert_id, city_code: str | None = None) -> A
     return a
 
 
+def _labelled(session: Session, alerts: list[Alert], evidence: bool) -> list[dict]:
+    names = repository.labels(session, alerts)
+    return [{**alert_dict(a, evidence=evidence), "label": names.get((a.scope, a.scope_key), a.scope_key)} for a in alerts]
+
+
 def get_alert(session: Session, alert_id, city_code: str | None = None) -> dict:
-    return alert_dict(_alert_or_404(session, alert_id, city_code))
+    return _labelled(session, [_alert_or_404(session, alert_id, city_code)], True)[0]
 
 
 def list_alerts(session: Session, status: str | None = None, limit: int = 500, city_code: str | None = None) -> list[dict]:
     """Alerts, newest first; for a city-bound regulator (``city_code``) only its city's."""
     if status and status not in STATUSES:
         raise ValidationError(f"status must be one of {', '.join(STATUSES)} (got {status!r})", field="status")
-    return [alert_dict(a, evidence=False) for a in repository.list_alerts(session, status, limit, city_code)]
+    return _labelled(session, repository.list_alerts(session, status, limit, city_code), False)
 
 
 def acknowledge(session: Session, alert_id, actor: str = "cli", city_code: str | None = None) -> dict:

@@ -51,6 +51,12 @@ def failed_items(session: Session, before: dt.date) -> pl.DataFrame:
     return _frame(session, stmt, {"batch_id": pl.Int64, "test_item": pl.String, "severity": pl.String})
 
 
+def city_names(session: Session) -> dict[str, str]:
+    from lingqu.reference.models import City
+
+    return {c: n for c, n in session.execute(select(City.code, City.name_zh))}
+
+
 def measured_results(session: Session, before: dt.date) -> pl.DataFrame:
     """Passing results with a measured value (for the margin-to-limit feature)."""
     stmt = (select(TestResult.batch_id, TestResult.test_item, TestResult.measured_value, TestResult.limit_text)

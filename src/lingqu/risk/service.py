@@ -104,7 +104,7 @@ def compute_grades(session: Session, as_of: dt.date, policy: GradingPolicy = DEF
                            repository.failed_items(session, as_of), repository.complaints(session, as_of),
                            repository.certificates(session, as_of), repository.assistance(session, as_of),
                            repository.measured_results(session, as_of))
-    return grade_frames(frames, as_of, policy)
+    return grade_frames(frames, as_of, policy, city_names=repository.city_names(session))
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,10 @@ class GradingFrames:
     measured: object = None
 
 
-def grade_frames(frames: GradingFrames, as_of: dt.date, policy: GradingPolicy = DEFAULT_POLICY) -> GradingRun:
-    """Fit on the batches before ``as_of`` and score every enterprise of ``frames.enterprises``."""
+def grade_frames(frames: GradingFrames, as_of: dt.date, policy: GradingPolicy = DEFAULT_POLICY,
+                 city_names: dict[str, str] | None = None) -> GradingRun:
+    """Fit on the batches before ``as_of`` and score every enterprise of ``frames.enterprises``
+    (``city_names``: code → name, so that a reason says "所在城市：深圳" rather than a code)."""
     ent = frames.enterprises
     rows = build_rows(ent, frames.batches, frames.failed_items, frames.complaints, frames.certificates,
                       frames.assistance, as_of, SNAPSHOT_MONTHS, frames.measured)
@@ -154,7 +156,7 @@ def grade_frames(frames: GradingFrames, as_of: dt.date, policy: GradingPolicy = 
     grades = policy.grade(p)
     shrunk = model.prior_.posterior_mean(rows.counts["prior_failures"], rows.counts["prior_known"])
     ctx = {"shrunk": shrunk, "prior_mean": model.prior_.prior_mean_, "top_items": rows.top_items,
-           "size": ent["size"].fill_null("").to_list(), "city": ent["city_code"].fill_null("").to_list(),
+           "size": ent["size"].fill_null("").to_list(), "city": [(city_names or {}).get(c, c) for c in ent["city_code"].fill_null("").to_list()],
            "ccc": [CCC_LEVELS[k] for k in rows.counts["ccc"]]}
     reasons = explain(_contributions(model, rows, sc), p, rows.counts, ctx)
     out = [EnterpriseGrade(int(e), u, nm, d or "", float(pi), str(g), r) for e, u, nm, d, pi, g, r in zip(
