@@ -232,11 +232,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--enterprises", type=int, default=1000)
+    ap.add_argument("--first-seed", type=int, default=1, help="world seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--out", default=None, help="folder for the generated worlds (default: a temporary one)")
     a = ap.parse_args()
     root = Path(a.out or tempfile.mkdtemp(prefix="risk-quality-"))
     rows, t0 = [], time.time()
-    for seed in range(1, a.seeds + 1):
+    for seed in range(a.first_seed, a.first_seed + a.seeds):
         world = root / f"world-{seed}"
         if not (world / "manifest.json").is_file():
             generate_world(world, seed=seed, enterprises=a.enterprises)

@@ -744,7 +744,7 @@ class GradingPolicy:
     #: Yancheng 2022 published ratios (reference/credit_risk_grades.csv): the steepest published
     #: practice (A : D = 0.015 : 0.9 at the midpoints). Version 2025.1 used Lindian 2024's ratios
     #: (<= 5 %, 5-20 %, 21-60 %, 61-100 %) with cut points 0.10 / 0.25 / 0.50; on the demo worlds it
-    #: gave 1.1-1.3x the uniform draw's failing batches, this one 1.5-1.7x (docs/methods/sampling-plan.md).
+    #: gave 1.1-1.3x the uniform draw's failing batches, this one 1.5-1.75x (docs/methods/sampling-plan.md).
     sampling_ratios: tuple[str, ...] = ("< 3%", "3%-20%", "30%-50%", "> 80%")
     frequencies: tuple[str, ...] = ("less than once a year", "once a year", "less than twice a year",
                                     "as supervision requires")
