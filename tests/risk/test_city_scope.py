@@ -76,6 +76,10 @@ def test_city_regulator_sees_its_own_citys_grades_with_trend_and_card(city_world
     assert card["current"]["grade"] == own["grade"] and card["current"]["reasons"] == own["reasons"]
     html = c.get(f"/risk/{own['uscc']}")
     assert html.status_code == 200 and own["reasons"][0]["text_zh"] in html.text and "risk-history-chart" in html.text
+    c.cookies.set("lang", "en")  # the English UI shows the reasons' English sentences and the catalogue's labels
+    en = c.get(f"/risk/{own['uscc']}").text
+    assert own["reasons"][0]["text_en"] in en and "Grade history" in en
+    c.cookies.set("lang", "zh")
     assert c.get(f"/api/v1/risk/grades/{foreign}").status_code == 404
     assert c.get(f"/risk/{foreign}").status_code == 404
     assert c.get("/api/v1/risk/grades/91440000NOSUCH0000").status_code == 404
