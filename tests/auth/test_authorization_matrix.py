@@ -60,16 +60,25 @@ RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
     ("GET", "/api/v1/sampling/lines/{code}"): (REGULATORS, False),
     ("POST", "/api/v1/sampling/lines/{code}/lots"): (REGULATORS, False),
     ("POST", "/api/v1/sampling/lines/{code}/resume"): (REGULATORS, False),
-    ("GET", "/alerts"): (PROVINCE, False),
-    ("GET", "/api/v1/alerts"): (PROVINCE, False),
-    ("GET", "/api/v1/alerts/{alert_id}"): (PROVINCE, False),
-    ("POST", "/api/v1/alerts/{alert_id}/ack"): (PROVINCE, False),
-    ("POST", "/api/v1/alerts/{alert_id}/close"): (PROVINCE, False),
-    ("GET", "/risk"): (PROVINCE, False),
-    ("GET", "/plan"): (PROVINCE, False),
-    ("POST", "/plan"): (PROVINCE, False),
-    ("GET", "/api/v1/risk/grades"): (PROVINCE, False),
-    ("POST", "/api/v1/plan/draw"): (PROVINCE, False),
+    # risk, alerts and plans: every regulator, rows limited to a city-bound regulator's city
+    # (tests/risk/test_city_scope.py: another city's enterprise, alert or plan answers 404)
+    ("GET", "/alerts"): (REGULATORS, False),
+    ("POST", "/alerts/{alert_id}/ack"): (REGULATORS, False),
+    ("POST", "/alerts/{alert_id}/close"): (REGULATORS, False),
+    ("GET", "/api/v1/alerts"): (REGULATORS, False),
+    ("GET", "/api/v1/alerts/{alert_id}"): (REGULATORS, False),
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): (REGULATORS, False),
+    ("POST", "/api/v1/alerts/{alert_id}/close"): (REGULATORS, False),
+    ("GET", "/risk"): (REGULATORS, False),
+    ("GET", "/risk/{uscc}"): (REGULATORS, True),
+    ("GET", "/plan"): (REGULATORS, False),
+    ("POST", "/plan"): (REGULATORS, False),
+    ("GET", "/plan/{plan_id}/export.csv"): (REGULATORS, False),
+    ("GET", "/plan/{plan_id}/export.xlsx"): (REGULATORS, False),
+    ("GET", "/api/v1/risk/grades"): (REGULATORS, False),
+    ("GET", "/api/v1/risk/grades/{uscc}"): (REGULATORS, True),
+    ("POST", "/api/v1/plan/draw"): (REGULATORS, False),
+    ("GET", "/api/v1/plan/{plan_id}"): (REGULATORS, False),
     # QI services: portals and service requests
     ("GET", "/my"): ({"enterprise"}, False),
     ("POST", "/my/requests"): ({"enterprise"}, False),
@@ -159,7 +168,7 @@ def _client_as(anonymous_client, who):
 
 
 def _call(client, method, path, public=False):
-    path = path.replace("{code}", "L1").replace("{alert_id}", "1")
+    path = path.replace("{code}", "L1").replace("{alert_id}", "1").replace("{plan_id}", "1")
     if method == "GET":
         return client.get(path, follow_redirects=False)
     if path.startswith("/api/"):
@@ -252,4 +261,4 @@ def test_navigation_shows_only_what_the_role_may_open(world, anonymous_client):
     client = _client_as(anonymous_client, "regulator")  # city-bound: no province-only pages
     nav = client.get("/").text
     nav = nav[nav.index("主导航"):nav.index("</nav>")]
-    assert "/stats/pass-rate" in nav and "/alerts" not in nav and "/risk" not in nav
+    assert "/stats/pass-rate" in nav and "/alerts" in nav and "/risk" in nav  # scoped to its city

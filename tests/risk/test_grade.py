@@ -189,8 +189,9 @@ def test_grades_are_calibrated_on_the_held_out_year(big_world):
     auc = ev.roc_auc(y, pp)
     print(f"held-out 2025: n={y.size} observed {y.mean():.3f} predicted {pp.mean():.3f} ECE {ece:.4f} AUC {auc:.3f}")
     assert y.size > 1000
-    # measured 0.029 on this world (seed 1); 0.044 and 0.061 on seeds 3 and 2, where the simulator's
-    # market-wide 2025 shift (pass-rate target 0.70 -> 0.74) is larger than the noise: see the docs
+    # measured 0.034 on this world (seed 1); 0.024-0.072 (mean 0.051) over 20 worlds, mostly the
+    # simulator's market-wide 2025 shift (pass-rate target 0.70 -> 0.74), which no earlier record
+    # reveals: see docs/methods/risk-grading.md and bench/risk_quality.py
     assert ece <= 0.04
     assert abs(pp.mean() - y.mean()) <= 0.03
     assert auc >= 0.65  # measured 0.686 (the hidden truth's own AUC on these batches: 0.747)
@@ -208,7 +209,7 @@ def test_cli_grade_prints_grades_with_reasons_as_json(big_world, tmp_path):
                          capture_output=True, text=True, env=env, check=False)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["as_of"] == "2025-01-01" and data["policy_version"] == "lingqu-risk-2025.1"
+    assert data["as_of"] == "2025-01-01" and data["policy_version"] == "lingqu-risk-2026.1"
     assert data["stored"] == {"inserted": 0, "updated": 0, "unchanged": len(run.grades)}
     assert sum(data["distribution"].values()) == len(data["grades"]) == len(run.grades)
     g = data["grades"][0]

@@ -70,6 +70,17 @@ def test_cli_plan_draw_json(db_url, small_world):  # noqa: F811
     assert pa["enterprises"] == pb["enterprises"] and len(pa["enterprises"]) == 12
     assert set(pa["enterprises"][0]) >= {"uscc", "name", "grade", "probability", "inclusion_probability"}
     assert pa["expected_failures"] > pa["expected_failures_uniform"] > 0
+    # a city's plan from the command line: only that city's enterprises, stored apart
+    from lingqu.enterprise.models import Enterprise
+
+    with unit_of_work(db_url) as s:
+        city, = s.query(Enterprise.city_code).filter(Enterprise.cluster == "power_bank").first()
+        in_city = {u for (u,) in s.query(Enterprise.uscc).filter(Enterprise.city_code == city)}
+    city_args = [str(LINGQU), "plan", "draw", "--budget", "3", "--period", "2025Q1", "--seed", "99", "--city", city, "--json"]
+    c = subprocess.run(city_args, capture_output=True, text=True, env=env, check=False)
+    assert c.returncode == 0, c.stderr
+    pc = json.loads(c.stdout)
+    assert pc["city_code"] == city and pc["status"] == "drawn" and {e["uscc"] for e in pc["enterprises"]} <= in_city
 
 
 def test_risk_weighted_plan_finds_more_failing_batches_than_uniform_over_20_seeds(big_world):  # noqa: F811
@@ -100,7 +111,8 @@ def test_risk_weighted_plan_finds_more_failing_batches_than_uniform_over_20_seed
     ratio_truth = np.mean(risk_p) / np.mean(uni_p)
     print(f"failing batches per sampled batch: risk-weighted {np.mean(risk_rate):.3f}, uniform {np.mean(uni_rate):.3f}, "
           f"ratio {ratio:.2f} (hidden failure probability: ratio {ratio_truth:.2f})")
-    # measured 1.26 (truth 1.27): the policy's grade weights (0.025 : 0.125 : 0.405 : 0.805) on grades
-    # whose hidden failure rates are 7 %, 15 %, 30 % and 50 % cannot reach 2x; see sampling-plan.md
-    assert ratio >= 1.15
-    assert ratio_truth >= 1.15
+    # measured 1.72 (hidden probability 1.73) with policy 2026.1; 1.26 with 2025.1. The 2x bar is not
+    # reached: even the hidden probabilities graded by the same policy give 1.87-2.00 on 20 worlds
+    # (bench/risk_quality.py, docs/methods/sampling-plan.md)
+    assert ratio >= 1.5
+    assert ratio_truth >= 1.5

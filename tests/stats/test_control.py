@@ -52,7 +52,9 @@ def test_cusum_update_is_resumable_in_pieces():
     assert second.state == whole.state and whole.state.signals > 0
 
 
-@pytest.mark.parametrize(("arl0", "p0", "r"), [(100, 0.3, 2.0), (200, 0.05, 2.0), (500, 0.02, 3.0)])
+# (100, 0.3, 3.0) and (100, 0.25, 3.0): the enterprise chart of the alert scan (odds ratio 3, ARL0 100)
+@pytest.mark.parametrize(("arl0", "p0", "r"), [(100, 0.3, 2.0), (100, 0.3, 3.0), (100, 0.25, 3.0), (200, 0.05, 2.0),
+                                               (500, 0.02, 3.0)])
 def test_bernoulli_cusum_threshold_gives_the_chosen_in_control_run_length(arl0, p0, r):
     h = cusum_threshold(arl0, p0, r)
     simulated = run_length_simulation(h, p0, r, replications=3000, seed=11).mean()

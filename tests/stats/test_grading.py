@@ -228,7 +228,8 @@ def test_default_policy_sampling_follows_the_credit_risk_reference():
     path = Path(lingqu.__file__).parent / "data" / "credit_risk_grades.csv"  # copy of reference/credit_risk_grades.csv
     rows = {r["grade"]: r for r in csv.DictReader(path.open(encoding="utf-8"))}
     for rule in gr.DEFAULT_POLICY.rules:
-        assert rule.sampling_ratio == rows[rule.grade]["lindian_2024_sampling_ratio"]
+        # policy 2026.1: Yancheng 2022's ratios (the steepest published), Lindian 2024's frequencies
+        assert rule.sampling_ratio == rows[rule.grade]["yancheng_2022_sampling_ratio"]
         assert rule.frequency == rows[rule.grade]["lindian_2024_frequency_per_enterprise"]
     assert gr.DEFAULT_POLICY.version
 

@@ -27,10 +27,14 @@ from lingqu.stats.sampling_plan import (
 def test_grade_weights_are_the_midpoints_of_the_published_sampling_ratios():
     # the copy of ../shared/reference/credit_risk_grades.csv that Lingqu ships
     with (resources.files("lingqu") / "data" / "credit_risk_grades.csv").open(encoding="utf-8") as f:
-        published = {r["grade"]: r["lindian_2024_sampling_ratio"] for r in csv.DictReader(f)}
-    # credit_risk_grades.csv: A <= 5%, B 5%-20%, C 21%-60%, D 61%-100%
+        rows = list(csv.DictReader(f))
+    published = {r["grade"]: r["lindian_2024_sampling_ratio"] for r in rows}
+    # credit_risk_grades.csv: Lindian 2024 A <= 5%, B 5%-20%, C 21%-60%, D 61%-100%
     assert [ratio_weight(published[g]) for g in "ABCD"] == pytest.approx([0.025, 0.125, 0.405, 0.805])
-    assert list(DEFAULT_POLICY.sampling_ratios) == [published[g] for g in "ABCD"]
+    # Yancheng 2022 A < 3%, B 3%-20%, C 30%-50%, D > 80%: the default policy's (2026.1)
+    yancheng = {r["grade"]: r["yancheng_2022_sampling_ratio"] for r in rows}
+    assert [ratio_weight(yancheng[g]) for g in "ABCD"] == pytest.approx([0.015, 0.115, 0.40, 0.90])
+    assert list(DEFAULT_POLICY.sampling_ratios) == [yancheng[g] for g in "ABCD"]
     assert ratio_weight("> 80%") == pytest.approx(0.9)
 
 

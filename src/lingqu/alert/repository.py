@@ -111,8 +111,45 @@ def get_alert(session: Session, alert_id: int, *, for_update: bool = False) -> A
     return session.scalars(stmt).one_or_none()
 
 
-def list_alerts(session: Session, status: str | None = None, limit: int = 500) -> list[Alert]:
+def _in_city(city_code: str):
+    """Alerts of one city: its own city series and its enterprises' series (test-item series span the
+    province and are not a city's)."""
+    from sqlalchemy import String, and_, cast, or_
+
+    from lingqu.enterprise.models import Enterprise
+
+    ids = select(cast(Enterprise.id, String)).where(Enterprise.city_code == city_code)
+    return or_(and_(Alert.scope == "city", Alert.scope_key == city_code),
+               and_(Alert.scope == "enterprise", Alert.scope_key.in_(ids)))
+
+
+def alert_in_city(session: Session, alert_id: int, city_code: str) -> bool:
+    return session.scalar(select(Alert.id).where(Alert.id == alert_id, _in_city(city_code))) is not None
+
+
+def list_alerts(session: Session, status: str | None = None, limit: int = 500,
+                city_code: str | None = None) -> list[Alert]:
     stmt = select(Alert)
+    if city_code is not None:
+        stmt = stmt.where(_in_city(city_code))
     if status:
         stmt = stmt.where(Alert.status == status)
     return list(session.scalars(stmt.order_by(Alert.raised_at.desc(), Alert.id.desc()).limit(limit)))
+
+
+def labels(session: Session, alerts: list[Alert]) -> dict[tuple[str, str], str]:
+    """Readable names of the alerts' series: an enterprise's name and USCC, a city's name."""
+    from lingqu.enterprise.models import Enterprise
+    from lingqu.reference.models import City
+
+    ent_ids = sorted({int(a.scope_key) for a in alerts if a.scope == "enterprise" and str(a.scope_key).isdigit()})
+    cities = sorted({a.scope_key for a in alerts if a.scope == "city"})
+    out: dict[tuple[str, str], str] = {}
+    if ent_ids:
+        for i, name, uscc in session.execute(select(Enterprise.id, Enterprise.name, Enterprise.uscc)
+                                             .where(Enterprise.id.in_(ent_ids))):
+            out[("enterprise", str(i))] = f"{name}（{uscc}）"
+    if cities:
+        for code, name in session.execute(select(City.code, City.name_zh).where(City.code.in_(cities))):
+            out[("city", code)] = name
+    return out

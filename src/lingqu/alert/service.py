@@ -46,7 +46,9 @@ RECENT = 40  # points of the statistic's path kept per series for the evidence
 class ScanSettings:
     """Detector settings. ARL0 is counted in observations of the series (batches or item results)."""
 
-    arl0: tuple[tuple[str, float], ...] = (("enterprise", 200.0), ("city", 500.0), ("test_item", 2000.0))
+    #: enterprise ARL0 100 batches: the smallest of 30/50/70/100/200 that keeps false alarms under one per
+    #: 100 enterprise-years on 20 demo worlds (0.7; bench/risk_quality.py, docs/methods/early-warning.md)
+    arl0: tuple[tuple[str, float], ...] = (("enterprise", 100.0), ("city", 500.0), ("test_item", 2000.0))
     odds_ratio: float = 3.0
     ewma_lambda: float = 0.2
     prior_batches: tuple[tuple[str, float], ...] = (("enterprise", 8.0), ("city", 200.0))
@@ -305,30 +307,40 @@ def scan(session: Session, as_of: dt.date | None = None, *, settings: ScanSettin
 
 # --- lifecycle -----------------------------------------------------------------------------------------
 
-def _alert_or_404(session: Session, alert_id) -> Alert:
+def _alert_or_404(session: Session, alert_id, city_code: str | None = None) -> Alert:
+    """The alert, or 404 when it does not exist *or* lies outside the caller's city (``city_code``:
+    a city-bound regulator's city; ``None`` for province-wide users), so an id reveals nothing."""
     try:
         alert_id = int(alert_id)
     except (TypeError, ValueError):
         raise ValidationError(f"alert id must be a whole number (got {alert_id!r})", field="alert_id") from None
+    if city_code is not None and not repository.alert_in_city(session, alert_id, city_code):
+        raise NotFound(f"no alert {alert_id}", field="alert_id")
     a = repository.get_alert(session, alert_id, for_update=True)
     if a is None:
         raise NotFound(f"no alert {alert_id}", field="alert_id")
     return a
 
 
-def get_alert(session: Session, alert_id) -> dict:
-    return alert_dict(_alert_or_404(session, alert_id))
+def _labelled(session: Session, alerts: list[Alert], evidence: bool) -> list[dict]:
+    names = repository.labels(session, alerts)
+    return [{**alert_dict(a, evidence=evidence), "label": names.get((a.scope, a.scope_key), a.scope_key)} for a in alerts]
 
 
-def list_alerts(session: Session, status: str | None = None, limit: int = 500) -> list[dict]:
+def get_alert(session: Session, alert_id, city_code: str | None = None) -> dict:
+    return _labelled(session, [_alert_or_404(session, alert_id, city_code)], True)[0]
+
+
+def list_alerts(session: Session, status: str | None = None, limit: int = 500, city_code: str | None = None) -> list[dict]:
+    """Alerts, newest first; for a city-bound regulator (``city_code``) only its city's."""
     if status and status not in STATUSES:
         raise ValidationError(f"status must be one of {', '.join(STATUSES)} (got {status!r})", field="status")
-    return [alert_dict(a, evidence=False) for a in repository.list_alerts(session, status, limit)]
+    return _labelled(session, repository.list_alerts(session, status, limit, city_code), False)
 
 
-def acknowledge(session: Session, alert_id, actor: str = "cli") -> dict:
+def acknowledge(session: Session, alert_id, actor: str = "cli", city_code: str | None = None) -> dict:
     """new -> acknowledged. Acknowledging an acknowledged alert is a no-op; a closed one is an error."""
-    a = _alert_or_404(session, alert_id)
+    a = _alert_or_404(session, alert_id, city_code)
     if a.status == "closed":
         raise ValidationError(f"alert {a.id} is closed and cannot be acknowledged", field="status")
     if a.status == "acknowledged":
@@ -342,9 +354,9 @@ def acknowledge(session: Session, alert_id, actor: str = "cli") -> dict:
     return alert_dict(a)
 
 
-def close(session: Session, alert_id, note: str, actor: str = "cli") -> dict:
+def close(session: Session, alert_id, note: str, actor: str = "cli", city_code: str | None = None) -> dict:
     """new | acknowledged -> closed, with a note saying what was found or done."""
-    a = _alert_or_404(session, alert_id)
+    a = _alert_or_404(session, alert_id, city_code)
     note = (note or "").strip()
     if not note:
         raise ValidationError("closing an alert needs a note (what was found or done)", field="note")

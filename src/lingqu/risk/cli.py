@@ -2,7 +2,7 @@
 
 - ``lingqu risk backtest --data FILE --out SCORES.csv [--cutoff DATE] [--json]``
 - ``lingqu risk grade [--as-of DATE] [--json]``
-- ``lingqu plan draw --budget N --period 2025Q1 --seed S [--as-of DATE] [--by-district] [--floor F] [--json]``
+- ``lingqu plan draw --budget N --period 2025Q1 --seed S [--as-of DATE] [--by-district] [--floor F] [--city CODE] [--json]``
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ def register_grading(groups: dict) -> None:
         as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD: grades as of this date (default: period start)"),
         by_district: bool = typer.Option(False, "--by-district", help="Stratify by district (proportional allocation)"),
         floor: float = typer.Option(None, "--floor", help="Minimum inclusion probability (default min(0.02, budget/2N))"),
+        city: str = typer.Option(None, "--city", help="City code (e.g. 440300): draw among that city's enterprises only"),
         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON"),
     ) -> None:
         """双随机抽查计划 Draw a risk-weighted, reproducible supervision sampling plan."""
@@ -119,7 +120,7 @@ def register_grading(groups: dict) -> None:
         day = parse_as_of(as_of) if as_of else None
         with unit_of_work() as session:
             result = draw_plan(session, budget=budget, period=period, seed=seed, as_of=day,
-                               by_district=by_district, floor=floor).as_dict()
+                               by_district=by_district, floor=floor, city_code=(city or "").strip() or None).as_dict()
         if as_json:
             typer.echo(json.dumps(result, ensure_ascii=False))
         else:

@@ -1,23 +1,24 @@
 """JSON API of risk grading and sampling plans (mounted under /api/v1).
 
-Grades and plans span cities: admins and province-wide regulators only (as for alerts).
+Regulators and admins. A city-bound regulator sees its own city's enterprises' grades, and draws
+and reads plans among its city's enterprises only; another city's enterprise or plan answers 404.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
 
+from fastapi import APIRouter, Path, Query, Request
+
+from lingqu.auth.scope import Scope
 from lingqu.risk import plan, service
 from lingqu.risk.schemas import PlanDrawIn
-from lingqu.web.access import allow_province
+from lingqu.web.access import ScopeDep, allow
 from lingqu.web.deps import SessionDep
 
-#: Not yet mounted: ``lingqu.app`` mounts a domain's ``router`` and the authorization-matrix
-#: test (tests/auth, another team's file) needs a rule for every mounted route first. Rename to
-#: ``router`` once RULES has: GET /risk, GET /plan, POST /plan, GET /api/v1/risk/grades and
-#: POST /api/v1/plan/draw, all PROVINCE (admins and province-wide regulators).
 router = APIRouter(tags=["risk"])
-RISK_ROLES = allow_province("regulator", "admin")
+RISK_ROLES = allow("regulator", "admin")
+PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _actor(request: Request) -> str:
@@ -26,11 +27,27 @@ def _actor(request: Request) -> str:
 
 
 @router.get("/risk/grades", dependencies=[RISK_ROLES])
-def get_grades(session: SessionDep, as_of: str | None = Query(None, description="YYYY-MM-DD (default: latest stored)")) -> dict:
-    return service.stored_grades(session, service.parse_as_of(as_of) if as_of else None)
+def get_grades(session: SessionDep, scope: Scope = ScopeDep,
+               as_of: str | None = Query(None, description="YYYY-MM-DD (default: latest stored)")) -> dict:
+    return service.stored_grades(session, service.parse_as_of(as_of) if as_of else None, city_code=scope.city_code)
+
+
+@router.get("/risk/grades/{uscc}", dependencies=[RISK_ROLES])
+def get_card(uscc: str, session: SessionDep, scope: Scope = ScopeDep) -> dict:
+    return service.enterprise_card(session, uscc, scope)
 
 
 @router.post("/plan/draw", dependencies=[RISK_ROLES])
-def post_plan(body: PlanDrawIn, request: Request, session: SessionDep) -> dict:
+def post_plan(body: PlanDrawIn, request: Request, session: SessionDep, scope: Scope = ScopeDep) -> dict:
     return plan.draw(session, budget=body.budget, period=body.period, seed=body.seed, as_of=body.as_of,
-                     by_district=body.by_district, floor=body.floor, actor=_actor(request)).as_dict()
+                     by_district=body.by_district, floor=body.floor, actor=_actor(request),
+                     city_code=scope.city_code).as_dict()
+
+
+@router.get("/plan/{plan_id}", dependencies=[RISK_ROLES])
+def get_plan(plan_id: PlanId, session: SessionDep, scope: Scope = ScopeDep) -> dict:
+    p = plan.get_plan(session, plan_id, scope)
+    return {"plan_id": p.id, "period": p.period, "seed": p.seed, "budget": p.budget, "as_of": p.as_of.isoformat(),
+            "policy_version": p.policy_version, "by_district": p.by_district, "floor": p.floor,
+            "city_code": p.city_code, "expected_failures": p.expected_failures,
+            "expected_failures_uniform": p.expected_failures_uniform, "enterprises": p.enterprises}

@@ -20,7 +20,13 @@ EPOCH = dt.date(1970, 1, 1)
 LAST_K = 3
 TOP_ITEMS = 3
 CCC_LEVELS = ("none", "valid", "expired", "suspended", "revoked")
-NUMERIC = ("complaints_12m_log1p", "critical_failures_log1p", "assisted_before", "age_years")
+NUMERIC = ("complaints_12m_log1p", "critical_failures_log1p", "assisted_before", "age_years",
+           "recent_rate_logit", "recent_known_log1p", "margin_tightness", "complaints_decayed_log1p",
+           "batches_12m_log1p", "failed_items_decayed_log1p")
+#: half-life (days) of the recency weights: a batch a year old counts half as much as today's
+HALF_LIFE_DAYS = 365.0
+#: strength (pseudo-batches) of the prior the recency-weighted rate is shrunk toward
+RECENT_PRIOR_STRENGTH = 4.0
 
 
 def day_of(d: dt.date) -> int:
@@ -41,6 +47,73 @@ def _count_before(ent_ev: np.ndarray, day_ev: np.ndarray, ent: np.ndarray, day: 
     hi = np.searchsorted(keys, ent * big + day, side="left")
     lo = np.searchsorted(keys, ent * big + (day - window if window else -big // 2), side="left")
     return (hi - lo).astype(float)
+
+
+def prior_sums(entity: np.ndarray, day: np.ndarray, values: list[np.ndarray], ev_entity: np.ndarray | None = None,
+               ev_day: np.ndarray | None = None, half_life: float | None = None) -> list[np.ndarray]:
+    """Per row ``(entity, day)``: sums of each value over the *events* of the same entity dated
+    strictly before ``day`` (events default to the rows themselves), each weighted by
+    ``2^(−(day − event day)/half_life)`` when a half-life is given. NaN values count as 0.
+
+    Why closed-form: ``Σ v_j e^{−λ(t − t_j)} = e^{−λ t} Σ v_j e^{λ t_j}``, so one sort and one
+    cumulative sum per value serve every row (no loop over rows); days are offset by the first
+    event day, so the exponent stays small.
+    """
+    ev_entity = entity if ev_entity is None else ev_entity
+    ev_day = day if ev_day is None else ev_day
+    if ev_entity.size == 0:
+        return [np.zeros(entity.size) for _ in values]
+    lam = 0.0 if not half_life else np.log(2.0) / half_life
+    d0 = int(ev_day.min())
+    big = np.int64(1 << 22)
+    key_ev = ev_entity.astype(np.int64) * big + (ev_day - d0)
+    order = np.argsort(key_ev, kind="stable")
+    keys = key_ev[order]
+    first = np.searchsorted(keys, entity.astype(np.int64) * big, side="left")
+    hi = np.searchsorted(keys, entity.astype(np.int64) * big + np.clip(day - d0, -1, None), side="left")
+    hi = np.maximum(hi, first)
+    w_ev = np.exp(lam * (ev_day[order] - d0).astype(float))
+    scale = np.exp(-lam * (day - d0).astype(float))
+    out = []
+    for v in values:
+        c = np.r_[0.0, np.cumsum(np.nan_to_num(np.asarray(v, dtype=float)[order]) * w_ev)]
+        out.append((c[hi] - c[first]) * scale)
+    return out
+
+
+#: per measured item, a sign: +1 when a higher value is further from the limit ("≥ L"), 0 for
+#: two-sided "± L" limits (distance is L − |v|)
+_LIMIT = __import__("re").compile(r"^\s*(>=|≥|<=|≤|±)\s*(-?\d+(?:\.\d+)?)")
+
+
+def batch_tightness(items: pl.DataFrame) -> pl.DataFrame:
+    """Per batch: how close its *passing* measured values came to their limits (higher = closer).
+
+    For each measured result with a numeric limit (``>=80%``, ``±5%``), the margin is
+    ``v − L`` (``≥``), ``L − v`` (``≤``) or ``L − |v|`` (``±``); margins are standardised per test
+    item over the rows given (all dated before the as-of date), and the batch's tightness is
+    minus their mean. Regulators read values just inside a limit as an early sign of trouble
+    (a product that passes by a hair fails the next time), so the history of a firm's margins
+    carries information a pass/fail verdict throws away.
+    """
+    if items.height == 0 or "measured_value" not in items.columns:
+        return pl.DataFrame({"batch_id": [], "tightness": []}, schema={"batch_id": pl.Int64, "tightness": pl.Float64})
+    lim = items["limit_text"].fill_null("").to_list()
+    op, val = [], []
+    for t in lim:
+        m = _LIMIT.match(t)
+        op.append(m.group(1) if m else "")
+        val.append(float(m.group(2)) if m else np.nan)
+    f = items.with_columns(pl.Series("_op", op), pl.Series("_l", val))
+    v, lv = pl.col("measured_value"), pl.col("_l")
+    margin = (pl.when(pl.col("_op").is_in([">=", "≥"])).then(v - lv)
+              .when(pl.col("_op").is_in(["<=", "≤"])).then(lv - v)
+              .when(pl.col("_op") == "±").then(lv - v.abs()).otherwise(None))
+    f = f.with_columns(margin.alias("_m")).drop_nulls("_m").filter(pl.col("_m").is_not_nan())
+    f = f.with_columns(((pl.col("_m") - pl.col("_m").mean().over("test_item"))
+                        / pl.col("_m").std().over("test_item")).alias("_z")).drop_nulls("_z")
+    f = f.filter(pl.col("_z").is_finite())
+    return f.group_by("batch_id").agg((-pl.col("_z").mean()).alias("tightness"))
 
 
 @dataclass(frozen=True)
@@ -71,7 +144,8 @@ def snapshot_days(days: np.ndarray, months: int) -> np.ndarray:
 
 
 def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, complaints: pl.DataFrame,
-               certs: pl.DataFrame, assistance: pl.DataFrame, as_of: dt.date, snapshot_months: int = 0) -> Rows:
+               certs: pl.DataFrame, assistance: pl.DataFrame, as_of: dt.date, snapshot_months: int = 0,
+               measured: pl.DataFrame | None = None) -> Rows:
     n_ent = ent.height
     ids = pl.DataFrame({"enterprise_id": ent["enterprise_id"], "_e": np.arange(n_ent, dtype=np.int64)})
     b = batches.join(ids, on="enterprise_id", how="inner").sort(["_e", "sampled_on", "batch_id"])
@@ -114,7 +188,33 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
     ccc = _ccc_status(certs, ids, entity, day, np.r_[b["_e"].to_numpy().astype(np.int64)], _days(b["sampled_on"]),
                       (~b["passed"].to_numpy()) if nb else np.zeros(0, dtype=bool))
 
-    numeric = np.column_stack([np.log1p(complaints_12m), np.log1p(crit), np.minimum(assisted, 1.0), age] + item_cols)
+    # recency-weighted failure rate, shrunk toward the pooled rate of the training batches
+    b_ent, b_day, b_y = entity[:nb], day[:nb], outcome[:nb]
+    wk, wn = prior_sums(entity, day, [b_y, np.ones(nb)], b_ent, b_day, HALF_LIFE_DAYS) if nb else (
+        np.zeros(entity.size), np.zeros(entity.size))
+    pooled = (np.nansum(b_y) + 0.5) / (nb + 1.0)
+    recent = (wk + RECENT_PRIOR_STRENGTH * pooled) / (wn + RECENT_PRIOR_STRENGTH)
+    recent_logit = np.log(recent / (1 - recent))
+    # measured margins of passing results: recency-weighted mean tightness of earlier batches
+    tight = np.full(nb, np.nan)
+    if measured is not None and nb:
+        t = batch_tightness(measured)
+        tj = b.select("batch_id").join(t, on="batch_id", how="left")["tightness"].to_numpy().astype(float)
+        tight = tj
+    has_t = (~np.isnan(tight)).astype(float)
+    ts, tn = prior_sums(entity, day, [tight, has_t], b_ent, b_day, HALF_LIFE_DAYS) if nb else (
+        np.zeros(entity.size), np.zeros(entity.size))
+    tightness = ts / (tn + 1.0)  # shrunk toward 0 (the average) with one pseudo-batch
+    (c_dec,) = prior_sums(entity, day, [np.ones(ce.size)], ce, cd, HALF_LIFE_DAYS) if ce.size else (np.zeros(entity.size),)
+    # how often the enterprise was sampled in the last year: the regulator's own earlier targeting
+    batches_12m = _count_before(b_ent, b_day, entity, day, window=365) if nb else np.zeros(entity.size)
+    # how many items its failing batches failed (a batch failing five items is worse than one failing one)
+    n_failed = b.select("batch_id").join(fi.group_by("batch_id").len(), on="batch_id", how="left")["len"]
+    n_failed = n_failed.fill_null(0).to_numpy().astype(float) if nb else np.zeros(0)
+    (fi_dec,) = prior_sums(entity, day, [n_failed], b_ent, b_day, HALF_LIFE_DAYS) if nb else (np.zeros(entity.size),)
+    numeric = np.column_stack([np.log1p(complaints_12m), np.log1p(crit), np.minimum(assisted, 1.0), age,
+                               recent_logit, np.log1p(wn), tightness, np.log1p(c_dec), np.log1p(batches_12m),
+                               np.log1p(fi_dec)] + item_cols)
     numeric_names = NUMERIC + tuple(f"item_{i}_failures_log1p" for i in range(len(top)))
 
     channels = sorted(set(b["channel"].drop_nulls().to_list()) - {""})
@@ -134,7 +234,7 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
         "days_since_failure": history.days_since_failure[s], "days_since_previous": history.days_since_previous[s],
         "complaints_12m": complaints_12m[s], "critical_failures": crit[s], "assisted": assisted[s], "age": age[s],
         "item_failures": [h.prior_failures[s] for h in item_history], "ccc": ccc[s],
-        "last_k_items": _last_k_items(b, fi, n_ent),
+        "last_k_items": _last_k_items(b, fi, n_ent), "tightness": tightness[s], "measured_batches": tn[s],
     }
     return Rows(entity=entity, day=day, outcome=outcome, history=history, item_history=item_history,
                 numeric=numeric, numeric_names=numeric_names, categorical=categorical,

@@ -29,7 +29,8 @@ class SamplingPlan(Base):
     """A published supervision sampling plan: anyone can re-draw it from seed + as-of grades."""
 
     __tablename__ = "sampling_plan"
-    __table_args__ = (UniqueConstraint("period", "seed", "budget", "as_of", "policy_version", "by_district", "floor"),)
+    __table_args__ = (UniqueConstraint("period", "seed", "budget", "as_of", "policy_version", "by_district", "floor",
+                                       "city_code"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period: Mapped[str] = mapped_column(String(20), index=True)
     seed: Mapped[int] = mapped_column(Integer)
@@ -38,6 +39,8 @@ class SamplingPlan(Base):
     policy_version: Mapped[str] = mapped_column(String(40))
     by_district: Mapped[bool] = mapped_column(Boolean, default=False)
     floor: Mapped[float] = mapped_column(Float)
+    #: "" for a province-wide plan; a city's code for a plan drawn among that city's enterprises only
+    city_code: Mapped[str] = mapped_column(String(12), default="", server_default="")
     expected_failures: Mapped[float] = mapped_column(Float)
     expected_failures_uniform: Mapped[float] = mapped_column(Float)
     enterprises: Mapped[list] = mapped_column(JSON, default=list)

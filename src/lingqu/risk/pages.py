@@ -1,32 +1,43 @@
-"""HTML pages: the risk ranking at ``/risk`` and the sampling-plan form at ``/plan``."""
+"""HTML pages: the risk ranking at ``/risk``, an enterprise's risk card at ``/risk/{uscc}``, and the
+sampling-plan form at ``/plan`` with CSV/XLSX export. City-bound regulators see and draw among
+their own city's enterprises only."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated
 
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from lingqu.auth.scope import Scope
 from lingqu.exceptions import LingquError
 from lingqu.risk import plan, service
-from lingqu.web.access import allow_province
+from lingqu.web.access import ScopeDep, allow
 from lingqu.web.deps import SessionDep, error_page
 from lingqu.web.sessions import check_csrf
 from lingqu.web.templating import templates
 
-#: Not yet mounted: ``lingqu.app`` mounts a domain's ``router`` and the authorization-matrix
-#: test (tests/auth, another team's file) needs a rule for every mounted route first. Rename to
-#: ``router`` once RULES has: GET /risk, GET /plan, POST /plan, GET /api/v1/risk/grades and
-#: POST /api/v1/plan/draw, all PROVINCE (admins and province-wide regulators).
 router = APIRouter(include_in_schema=False)
-ROLES = allow_province("regulator", "admin")
+ROLES = allow("regulator", "admin")
+PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/risk", response_class=HTMLResponse, dependencies=[ROLES])
-def risk_ranking(request: Request, session: SessionDep, as_of: str | None = None) -> HTMLResponse:
+def risk_ranking(request: Request, session: SessionDep, scope: Scope = ScopeDep, as_of: str | None = None) -> HTMLResponse:
     try:
-        data = service.stored_grades(session, service.parse_as_of(as_of) if as_of else None)
+        data = service.stored_grades(session, service.parse_as_of(as_of) if as_of else None, city_code=scope.city_code)
     except LingquError as exc:
         return error_page(request, exc)
     return templates.TemplateResponse(request, "risk_grades.html", {"nav": "risk", "g": data})
+
+
+@router.get("/risk/{uscc}", response_class=HTMLResponse, dependencies=[ROLES])
+def risk_card(request: Request, uscc: str, session: SessionDep, scope: Scope = ScopeDep) -> HTMLResponse:
+    try:
+        card = service.enterprise_card(session, uscc, scope)
+    except LingquError as exc:
+        return error_page(request, exc)
+    return templates.TemplateResponse(request, "risk_card.html", {"nav": "risk", "c": card})
 
 
 @router.get("/plan", response_class=HTMLResponse, dependencies=[ROLES])
@@ -35,8 +46,9 @@ def plan_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/plan", response_class=HTMLResponse, dependencies=[ROLES])
-def plan_draw(request: Request, session: SessionDep, budget: str = Form(""), period: str = Form(""),
-              seed: str = Form(""), by_district: str = Form(""), csrf: str = Form("", alias="csrf_token")) -> HTMLResponse:
+def plan_draw(request: Request, session: SessionDep, scope: Scope = ScopeDep, budget: str = Form(""),
+              period: str = Form(""), seed: str = Form(""), by_district: str = Form(""),
+              csrf: str = Form("", alias="csrf_token")) -> HTMLResponse:
     form = {"budget": budget, "period": period, "seed": seed, "by_district": bool(by_district)}
     ctx = {"nav": "plan", "form": form, "plan": None, "error": None}
     try:
@@ -45,8 +57,29 @@ def plan_draw(request: Request, session: SessionDep, budget: str = Form(""), per
             raise LingquError("预算和随机种子须为整数 (budget and seed must be whole numbers)", field="budget")
         user = getattr(request.state, "user", None)
         ctx["plan"] = plan.draw(session, budget=int(budget), period=period, seed=int(seed), by_district=bool(by_district),
-                                actor=getattr(user, "username", None) or "web").as_dict()
+                                actor=getattr(user, "username", None) or "web", city_code=scope.city_code).as_dict()
     except LingquError as exc:
         ctx["error"] = exc.message
         return templates.TemplateResponse(request, "plan_draw.html", ctx, status_code=exc.status_code)
     return templates.TemplateResponse(request, "plan_draw.html", ctx)
+
+
+@router.get("/plan/{plan_id}/export.csv", dependencies=[ROLES])
+def plan_csv(request: Request, plan_id: PlanId, session: SessionDep, scope: Scope = ScopeDep):
+    try:
+        p = plan.get_plan(session, plan_id, scope)
+    except LingquError as exc:
+        return error_page(request, exc)
+    return Response(plan.export_csv(p), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="plan-{p.id}-{p.period}.csv"'})
+
+
+@router.get("/plan/{plan_id}/export.xlsx", dependencies=[ROLES])
+def plan_xlsx(request: Request, plan_id: PlanId, session: SessionDep, scope: Scope = ScopeDep):
+    try:
+        p = plan.get_plan(session, plan_id, scope)
+    except LingquError as exc:
+        return error_page(request, exc)
+    return Response(plan.export_xlsx(p),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="plan-{p.id}-{p.period}.xlsx"'})

@@ -61,13 +61,15 @@ class PlanResult:
     eligible: int
     status: str  # "drawn" or "unchanged"
     plan_id: int | None = None
+    city_code: str = ""
 
     def as_dict(self) -> dict:
         return {"period": self.period, "seed": self.seed, "budget": self.budget, "as_of": self.as_of.isoformat(),
                 "policy_version": self.policy_version, "by_district": self.by_district, "floor": self.floor,
                 "eligible": self.eligible, "expected_failures": round(self.expected_failures, 4),
                 "expected_failures_uniform": round(self.expected_failures_uniform, 4),
-                "status": self.status, "plan_id": self.plan_id, "enterprises": self.enterprises}
+                "status": self.status, "plan_id": self.plan_id, "city_code": self.city_code,
+                "enterprises": self.enterprises}
 
 
 def _check(budget, seed) -> None:
@@ -104,19 +106,24 @@ def compute_plan(rows: list[tuple], *, budget: int, seed: int, policy: GradingPo
 
 def draw(session: Session, *, budget: int, period: str, seed: int, as_of: dt.date | None = None,
          by_district: bool = False, floor: float | None = None, policy: GradingPolicy = DEFAULT_POLICY,
-         actor: str = ACTOR) -> PlanResult:
-    """Draw (or return the stored) plan for the period; grades the as-of date first if needed."""
+         actor: str = ACTOR, city_code: str | None = None) -> PlanResult:
+    """Draw (or return the stored) plan for the period; grades the as-of date first if needed.
+
+    ``city_code``: draw among that city's graded enterprises only (a city regulator's own plan;
+    stored apart from the province-wide plan of the same seed)."""
     _check(budget, seed)
     start = period_start(period)
     as_of = as_of or start
-    rows = repository.graded_rows(session, as_of, policy.version)
-    if not rows:
+    if not repository.graded_rows(session, as_of, policy.version):
         grade_enterprises(session, as_of, policy)
-        rows = repository.graded_rows(session, as_of, policy.version)
+    rows = repository.graded_rows(session, as_of, policy.version, city_code)
+    if not rows:
+        raise ValidationError("no graded enterprise to draw from" + (f" in city {city_code}" if city_code else ""),
+                              field="budget")
     chosen, expected, uniform, f = compute_plan(rows, budget=budget, seed=seed, policy=policy,
                                                 by_district=by_district, floor=floor)
     key = dict(period=period.strip().upper(), seed=seed, budget=budget, as_of=as_of, policy_version=policy.version,
-               by_district=by_district, floor=f)
+               by_district=by_district, floor=f, city_code=city_code or "")
     result = PlanResult(**{**key, "as_of": as_of}, expected_failures=expected, expected_failures_uniform=uniform,
                         enterprises=chosen, eligible=len(rows), status="drawn")
     stored = repository.find_plan(session, **key)
@@ -135,3 +142,55 @@ def draw(session: Session, *, budget: int, period: str, seed: int, as_of: dt.dat
            note="risk-weighted supervision sampling plan drawn")
     result.plan_id = plan.id
     return result
+
+
+def get_plan(session: Session, plan_id: int, scope) -> SamplingPlan:
+    """A stored plan, or 404 when it does not exist or is not the caller's: a city-bound regulator
+    sees its own city's plans, province-wide users every plan."""
+    from lingqu.exceptions import NotFound
+
+    plan = repository.get_plan(session, plan_id)
+    if plan is None or (scope.city_code is not None and plan.city_code != scope.city_code) or scope.no_enterprise_data:
+        raise NotFound(f"no sampling plan {plan_id}", field="plan_id")
+    return plan
+
+
+EXPORT_COLUMNS = (("uscc", "统一社会信用代码"), ("name", "企业名称"), ("district", "区"), ("grade", "风险等级"),
+                  ("probability", "不合格概率"), ("inclusion_probability", "入样概率"))
+
+
+def export_rows(plan: SamplingPlan) -> tuple[list[str], list[list]]:
+    """Header and rows of a plan's list, for the CSV/XLSX download (Chinese headers)."""
+    header = [zh for _, zh in EXPORT_COLUMNS]
+    return header, [[e.get(k, "") for k, _ in EXPORT_COLUMNS] for e in plan.enterprises]
+
+
+def export_csv(plan: SamplingPlan) -> bytes:
+    import csv
+    import io
+
+    header, rows = export_rows(plan)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    w.writerows(rows)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 Chinese correctly
+
+
+def export_xlsx(plan: SamplingPlan) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    header, rows = export_rows(plan)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "抽查计划"
+    ws.append([f"期间 {plan.period}", f"种子 {plan.seed}", f"评估日 {plan.as_of.isoformat()}", plan.policy_version,
+               f"城市 {plan.city_code or '全省'}"])
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -32,10 +32,17 @@ from lingqu.risk.reasons import CATEGORICAL_FACTOR, explain, factor_of
 from lingqu.stats.grading import DEFAULT_POLICY, GRADES, GradingPolicy, RiskModel
 
 ACTOR = "lingqu risk grade"
-#: L2 penalty of the logistic model (chosen on held-out years of simulated worlds, docs/methods/risk-grading.md)
-L2 = 1.0
+#: L2 penalty of the logistic model, chosen on tuning worlds 101-108 (never on the reported worlds 1-20):
+#: 1 / 10 / 100 / 300 gave plan gain 1.573 / 1.608 / 1.617 / 1.609 and AUC 0.675 / 0.680 / 0.681 / 0.680
+#: (bench/risk_quality.py --first-seed 101 --seeds 8; docs/methods/risk-grading.md)
+L2 = 100.0
 #: features of a training batch are taken as of the start of its period of this many months (0: its own date)
 SNAPSHOT_MONTHS = 0
+#: Platt map on the time-ordered last 20 % of the training batches. Tried on 3 worlds (bench/risk_quality.py):
+#: isotonic, or Platt on the last 365 / 183 days, calibrated no better on the held-out year (the error there
+#: is the year's market-wide level shift, which no earlier record reveals; docs/methods/risk-grading.md).
+CALIBRATION = "platt"
+CALIBRATION_DAYS = None
 
 
 @dataclass(frozen=True)
@@ -95,16 +102,42 @@ def compute_grades(session: Session, as_of: dt.date, policy: GradingPolicy = DEF
     clusters = repository.sampled_clusters(session, as_of)
     if not clusters:
         raise ValidationError(f"as_of: no sampled batch before {as_of.isoformat()}; nothing to grade from", field="as_of")
-    ent = repository.enterprises(session, clusters)
-    rows = build_rows(ent, repository.batches(session, as_of), repository.failed_items(session, as_of),
-                      repository.complaints(session, as_of), repository.certificates(session, as_of),
-                      repository.assistance(session, as_of), as_of, SNAPSHOT_MONTHS)
+    frames = GradingFrames(repository.enterprises(session, clusters), repository.batches(session, as_of),
+                           repository.failed_items(session, as_of), repository.complaints(session, as_of),
+                           repository.certificates(session, as_of), repository.assistance(session, as_of),
+                           repository.measured_results(session, as_of))
+    return grade_frames(frames, as_of, policy, city_names=repository.city_names(session))
+
+
+@dataclass(frozen=True)
+class GradingFrames:
+    """The columnar inputs of a grading run, each holding only records dated before the as-of date
+    (columns as returned by ``lingqu.risk.repository``). Built from the database by
+    :func:`compute_grades`, or from a demo world's public files by ``lingqu.risk.worldfiles`` for the
+    benchmark, so the same model runs on both."""
+
+    enterprises: object
+    batches: object
+    failed_items: object
+    complaints: object
+    certificates: object
+    assistance: object
+    measured: object = None
+
+
+def grade_frames(frames: GradingFrames, as_of: dt.date, policy: GradingPolicy = DEFAULT_POLICY,
+                 city_names: dict[str, str] | None = None) -> GradingRun:
+    """Fit on the batches before ``as_of`` and score every enterprise of ``frames.enterprises``
+    (``city_names``: code → name, so that a reason says "所在城市：深圳" rather than a code)."""
+    ent = frames.enterprises
+    rows = build_rows(ent, frames.batches, frames.failed_items, frames.complaints, frames.certificates,
+                      frames.assistance, as_of, SNAPSHOT_MONTHS, frames.measured)
     nt, n_ent = rows.n_train, ent.height
     tr = np.arange(nt)
     sc = np.arange(nt, nt + n_ent)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = RiskModel(l2=L2).fit(
+        model = RiskModel(l2=L2, calibration=CALIBRATION, calibration_days=CALIBRATION_DAYS).fit(
             rows.entity[tr], rows.day[tr], rows.outcome[tr], rows.history.take(tr), rows.numeric[tr],
             rows.categorical[tr], numeric_names=rows.numeric_names, categorical_names=rows.categorical_names,
             categorical_labels=rows.categorical_labels)
@@ -125,7 +158,7 @@ def compute_grades(session: Session, as_of: dt.date, policy: GradingPolicy = DEF
     grades = policy.grade(p)
     shrunk = model.prior_.posterior_mean(rows.counts["prior_failures"], rows.counts["prior_known"])
     ctx = {"shrunk": shrunk, "prior_mean": model.prior_.prior_mean_, "top_items": rows.top_items,
-           "size": ent["size"].fill_null("").to_list(), "city": ent["city_code"].fill_null("").to_list(),
+           "size": ent["size"].fill_null("").to_list(), "city": [(city_names or {}).get(c, c) for c in ent["city_code"].fill_null("").to_list()],
            "ccc": [CCC_LEVELS[k] for k in rows.counts["ccc"]]}
     reasons = explain(_contributions(model, rows, sc), p, rows.counts, ctx)
     out = [EnterpriseGrade(int(e), u, nm, d or "", float(pi), str(g), r) for e, u, nm, d, pi, g, r in zip(
@@ -200,16 +233,44 @@ def grade_enterprises(session: Session, as_of: dt.date, policy: GradingPolicy = 
     return run
 
 
-def stored_grades(session: Session, as_of: dt.date | None = None, policy: GradingPolicy = DEFAULT_POLICY) -> dict:
-    """Stored grades of one as-of date (default: the latest), for the pages and the API."""
+def stored_grades(session: Session, as_of: dt.date | None = None, policy: GradingPolicy = DEFAULT_POLICY,
+                  city_code: str | None = None) -> dict:
+    """Stored grades of one as-of date (default: the latest), for the pages and the API; with each
+    enterprise's probability and grade at the previous stored as-of date (the trend). A city-bound
+    regulator (``city_code``) gets its city's enterprises only."""
     as_of = as_of or repository.latest_as_of(session, policy.version)
     if as_of is None:
-        return {"as_of": None, "policy_version": policy.version, "grades": [], "distribution": {g: 0 for g in GRADES}}
-    rows = repository.graded_rows(session, as_of, policy.version)
+        return {"as_of": None, "previous_as_of": None, "policy_version": policy.version, "grades": [],
+                "distribution": {g: 0 for g in GRADES}}
+    rows = repository.graded_rows(session, as_of, policy.version, city_code)
+    prev_as_of = repository.latest_as_of(session, policy.version, before=as_of)
+    prev = {r[0]: (r[3], r[4]) for r in repository.graded_rows(session, prev_as_of, policy.version, city_code)} \
+        if prev_as_of else {}
     dist = {g: 0 for g in GRADES}
     for r in rows:
         dist[r[4]] = dist.get(r[4], 0) + 1
-    return {"as_of": as_of.isoformat(), "policy_version": policy.version, "distribution": dist,
-            "grades": [{"uscc": u, "name": n, "district": d, "probability": p, "grade": g, "reasons": rs}
-                       for u, n, d, p, g, rs in rows]}
+    out = []
+    for u, n, d, p, g, rs, city in rows:
+        before = prev.get(u)
+        out.append({"uscc": u, "name": n, "district": d, "city_code": city, "probability": p, "grade": g,
+                    "reasons": rs, "previous_probability": before[0] if before else None,
+                    "previous_grade": before[1] if before else None,
+                    "trend": None if before is None else ("up" if p > before[0] + 0.005 else
+                                                           "down" if p < before[0] - 0.005 else "flat")})
+    return {"as_of": as_of.isoformat(), "previous_as_of": prev_as_of.isoformat() if prev_as_of else None,
+            "policy_version": policy.version, "distribution": dist, "grades": out}
 
+
+def enterprise_card(session: Session, uscc: str, scope, policy: GradingPolicy = DEFAULT_POLICY) -> dict:
+    """One enterprise's risk card: its grade history (newest first) with reasons. Outside the
+    caller's scope it answers 404 exactly as for an unknown USCC."""
+    from lingqu.exceptions import NotFound
+
+    who = repository.enterprise_city(session, uscc)
+    if who is None:
+        raise NotFound(f"未找到统一社会信用代码为 {uscc} 的企业 (no such enterprise)", field="uscc")
+    scope.check_enterprise(who[0], who[2])
+    history = [{"as_of": a.isoformat(), "probability": p, "grade": g, "reasons": r}
+               for a, p, g, r in repository.enterprise_grades(session, uscc, policy.version)]
+    return {"uscc": who[0], "name": who[1], "city_code": who[2], "district": who[3] or "",
+            "policy": policy.as_dict(), "history": history, "current": history[0] if history else None}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 16:26:13.369684
+Create Date: 2026-11-24 17:06:19.629398
 """
 from alembic import op
 import sqlalchemy as sa
@@ -110,12 +110,13 @@ def upgrade() -> None:
     sa.Column('policy_version', sa.String(length=40), nullable=False),
     sa.Column('by_district', sa.Boolean(), nullable=False),
     sa.Column('floor', sa.Float(), nullable=False),
+    sa.Column('city_code', sa.String(length=12), server_default='', nullable=False),
     sa.Column('expected_failures', sa.Float(), nullable=False),
     sa.Column('expected_failures_uniform', sa.Float(), nullable=False),
     sa.Column('enterprises', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sampling_plan')),
-    sa.UniqueConstraint('period', 'seed', 'budget', 'as_of', 'policy_version', 'by_district', 'floor', name=op.f('uq_sampling_plan_period'))
+    sa.UniqueConstraint('period', 'seed', 'budget', 'as_of', 'policy_version', 'by_district', 'floor', 'city_code', name=op.f('uq_sampling_plan_period'))
     )
     with op.batch_alter_table('sampling_plan', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sampling_plan_period'), ['period'], unique=False)
