@@ -67,6 +67,24 @@ def code_tokens(code: str) -> CodeTokens:
     return CodeTokens(full=full, base=base, bare=bare, bare_full=bare_full)
 
 
+def code_root(tok: CodeTokens) -> list[str]:
+    """The family tokens of a number with parts: ``GB9706.1`` -> ``GB9706`` and ``9706``;
+    ``IEC60601-1-2`` -> ``IEC60601`` and ``60601``. Empty for a number without parts."""
+    if not tok.bare:
+        return []
+    m = re.match(r"^(\d+)[.\-]\d", tok.bare)
+    if not m:
+        return []
+    root = m.group(1)
+    return [tok.base[: len(tok.base) - len(tok.bare)] + root, root]
+
+
+def number_groups(code: str) -> list[str]:
+    """Digit groups of three or more digits in a number that has no standard shape
+    (``国家药监局公告2017年第104号`` -> ``2017``, ``104``)."""
+    return re.findall(r"\d{3,}", unicodedata.normalize("NFKC", code or ""))
+
+
 def split_codes(field: str) -> list[str]:
     """Codes listed in a ``replaces`` / ``replaced_by`` cell (``A; B (note)``), notes dropped."""
     out = []
