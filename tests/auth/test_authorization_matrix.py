@@ -63,6 +63,9 @@ RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
     ("POST", "/plan"): (PROVINCE, False),
     ("GET", "/api/v1/risk/grades"): (PROVINCE, False),
     ("POST", "/api/v1/plan/draw"): (PROVINCE, False),
+    # standards are public knowledge: every logged-in role searches them
+    ("GET", "/standards/search"): (ALL, False),
+    ("GET", "/api/v1/standards/search"): (ALL, False),
 }
 
 USERS = {

@@ -137,20 +137,29 @@ def _analyse_row(row: tuple) -> Doc:
     return analyse_standard(*row)
 
 
-def analyse_many(rows: list[tuple], processes: int | None = None) -> list[Doc]:
+def _analyse_row_joined(row: tuple) -> Doc:
+    d = analyse_standard(*row)
+    d.tokens = {f: " ".join(v) for f, v in d.tokens.items() if v}
+    return d
+
+
+def analyse_many(rows: list[tuple], processes: int | None = None, *, joined: bool = False) -> list[Doc]:
     """``analyse_standard`` over many rows; a large batch is spread over worker processes.
 
     Below 20,000 rows the start-up of workers costs more than it saves. Workers are forked after
     the segmenter is loaded, so each starts with jieba's dictionary already in memory.
+    ``joined`` keeps each field's tokens as one space-separated string (what tantivy and FTS5
+    take): at 300,000 standards the token lists would cost gigabytes of Python objects.
     """
+    one = _analyse_row_joined if joined else _analyse_row
     procs = processes if processes is not None else (os.cpu_count() or 1)
     if procs <= 1 or len(rows) < 20_000 or "fork" not in _start_methods():
-        return [analyse_standard(*r) for r in rows]
+        return [one(r) for r in rows]
     import multiprocessing as mp
 
     _segmenter()
     with mp.get_context("fork").Pool(procs) as pool:
-        return pool.map(_analyse_row, rows, chunksize=2_000)
+        return pool.map(one, rows, chunksize=2_000)
 
 
 def _start_methods() -> list[str]:

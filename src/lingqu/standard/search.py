@@ -103,6 +103,13 @@ def _light(d: Doc) -> Doc:
     return Doc(d.id, d.code, d.title_zh, d.title_en, d.status, {}, d.kind, d.domain)
 
 
+def _as_lists(d: Doc) -> Doc:
+    if any(isinstance(v, str) for v in d.tokens.values()):
+        toks = {f: v.split() if isinstance(v, str) else v for f, v in d.tokens.items()}
+        return Doc(d.id, d.code, d.title_zh, d.title_en, d.status, toks, d.kind, d.domain)
+    return d
+
+
 class MemoryBackend:
     """Pure-Python BM25 over the analysed fields (weights per field, as in tantivy)."""
 
@@ -112,6 +119,7 @@ class MemoryBackend:
         self.rebuild([])
 
     def rebuild(self, docs: list[Doc]) -> None:
+        docs = [_as_lists(d) for d in docs]
         self._docs = {d.id: _light(d) for d in docs}
         self._tf = {d.id: {f: Counter(d.tokens.get(f, [])) for f in FIELDS} for d in docs}
         self._len = {d.id: {f: len(d.tokens.get(f, [])) for f in FIELDS} for d in docs}
@@ -177,7 +185,7 @@ class TantivyBackend:
         writer = index.writer(heap_size=max(15_000_000, 100_000_000 * threads), num_threads=threads)
         for d in docs:
             cls = status_class(d.status)
-            fields = {f: " ".join(d.tokens.get(f, ())) for f in FIELDS}
+            fields = {f: v if isinstance(v := d.tokens.get(f, ""), str) else " ".join(v) for f in FIELDS}
             writer.add_document(t.Document(
                 id=d.id, status_weight=float(_WEIGHT[cls]), f_status=cls, f_kind=d.kind or "", f_domain=d.domain or "",
                 **{f: v for f, v in fields.items() if v},
