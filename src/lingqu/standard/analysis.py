@@ -20,7 +20,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from lingqu.standard.numbers import CODE_IN_TEXT, adopted_codes, code_root, code_tokens, codes_in_query, number_groups
+from lingqu.standard.numbers import CODE_IN_TEXT, adopted_codes, code_root, code_tokens, codes_in_query, number_groups, regulation_numbers
 
 #: Terms of the standards domain that jieba's general dictionary splits wrongly or not at all.
 DOMAIN_TERMS = (
@@ -37,6 +37,7 @@ FIELD_WEIGHTS = {
     "code_base": 5.0,
     "code_bare": 3.0,
     "code_root": 1.5,
+    "code_marked": 1.0,
     "adopt_full": 6.0,
     "adopt_base": 4.0,
     "adopt_bare": 2.0,
@@ -47,6 +48,31 @@ FIELD_WEIGHTS = {
 }
 FIELDS = tuple(FIELD_WEIGHTS)
 MAX_QUERY_CHARS = 1000  # a longer query is cut here: the tail of a pasted page adds nothing
+
+#: What users type for what the titles say (query side only, weight ``SYNONYM_WEIGHT``):
+#: colloquial names, abbreviations and the English/Chinese names of the same thing.
+SYNONYMS = {
+    "充电宝": "移动电源 power bank",
+    "锂电池": "锂离子电池",
+    "3c": "强制性产品认证",
+    "ccc": "强制性产品认证",
+    "emc": "电磁兼容 electromagnetic compatibility",
+    "质量体系": "质量管理体系",
+    "医械": "医疗器械",
+    "制氧机": "氧气浓缩器",
+    "aql": "接收质量限",
+}
+SYNONYM_WEIGHT = 0.8
+_SYN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def expand_synonyms(query: str) -> str:
+    """The text the synonyms of a query add (empty if none): Chinese keys as substrings,
+    Latin keys as whole words (``emc`` but not ``emcee``)."""
+    q = (query or "").lower()
+    words = set(_SYN_WORD.findall(q))
+    return " ".join(v for k, v in SYNONYMS.items() if (k in words if k.isascii() else k in q))
+
 
 _EN_STOP = {"a", "an", "and", "the", "of", "for", "in", "on", "to", "by", "with", "or", "part", "unofficial", "translation", "title", "unverified"}
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -119,6 +145,7 @@ def analyse_standard(id: int, code: str, title_zh: str, title_en: str, status: s
     # stand in for the bare number, so 739号令 or 2017年第104号 find it
     toks["code_bare"] += [own.bare] if own.bare else number_groups(code)
     toks["code_root"] += code_root(own)
+    toks["code_marked"] += [own.marked] if own.marked else []
     for adopted in adopted_codes(adopts):
         a = code_tokens(adopted)
         toks["adopt_full"] += [t for t in (a.full, a.bare_full) if t]
@@ -186,12 +213,15 @@ def analyse_query(query: str) -> list[tuple[str, str, float]]:
             if c.base and not re.search(r"\d[.\-]\d", c.base):  # a number without parts: its family
                 for root in {c.base, c.bare} - {None}:
                     add(f"{prefix}_root", root)
+        add("code_marked", c.marked)
     whole = q.strip()
     if whole and len(whole) <= 60 and any(ch.isdigit() for ch in whole):
         # the whole query as one number: CNCA-C09-02:2025, 国务院令第739号
         w = code_tokens(whole)
         add("code_full", w.full)
         add("code_base", w.base)
+    for n in regulation_numbers(q):  # 国务院令第739号, 2023年第10号
+        add("code_bare", n)
     rest = CODE_IN_TEXT.sub(" ", q.upper()).lower() if terms else q
     text = text_tokens(rest)
     for w in text["words"]:
@@ -201,6 +231,10 @@ def analyse_query(query: str) -> list[tuple[str, str, float]]:
     if not text["bigrams"]:  # a one-character Chinese query
         for ch in text["chars"]:
             add("chars", ch)
+    syn = text_tokens(expand_synonyms(q))
+    for fld in ("words", "bigrams"):
+        for tok in syn[fld]:
+            terms.setdefault((fld, tok), FIELD_WEIGHTS[fld] * SYNONYM_WEIGHT)
     return [(f, t, w) for (f, t), w in terms.items()]
 
 
@@ -209,6 +243,24 @@ def analyse_query(query: str) -> list[tuple[str, str, float]]:
 #: to ..."), and superseded or withdrawn editions last, for the same match.
 STATUS_FACTOR = {"current": 1.0, "upcoming": 0.9, "other": 0.85, "superseded": 0.7, "withdrawn": 0.7}
 STATUSES = ("current", "upcoming", "superseded", "withdrawn")
+
+
+#: Among equal matches, a newer edition ranks a little higher (up to +3 % for a 2030 edition
+#: against a 1950 one): "GB 9706.15" puts the 2008 edition above the 1999 one, both superseded.
+RECENCY = 0.03
+#: Part 1 of a series (GB 9706.1, IEC 60601-1) is its general part, which applies to every
+#: product the series covers: among equally good matches it answers first (+5 %), so "GB 9706"
+#: or 医用电气设备 lead with GB 9706.1 rather than one of sixty particular standards.
+GENERAL_PART = 0.05
+
+
+def rank_factor(status: str, code: str) -> float:
+    """The factor a standard's text score is multiplied by: status, recency, general part."""
+    tok = code_tokens(code)
+    m = re.search(r"((?:19|20)\d{2})$", tok.full or "")
+    recency = min(1.0, max(0.0, (int(m.group(1)) - 1950) / 80)) if m else 0.0
+    general = GENERAL_PART if tok.bare and re.fullmatch(r"\d+[.\-]1", tok.bare) else 0.0
+    return STATUS_FACTOR[status_class(status)] * (1 + RECENCY * recency + general)
 
 
 def status_class(status: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lingqu.standard.analysis import _CJK, _EN_STOP, MAX_QUERY_CHARS, _stem, text_tokens
+from lingqu.standard.analysis import _CJK, _EN_STOP, MAX_QUERY_CHARS, _stem, expand_synonyms, text_tokens
 from lingqu.standard.numbers import CODE_IN_TEXT, code_root, code_tokens, codes_in_query
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -34,6 +34,7 @@ def query_marks(query: str) -> QueryMarks:
     if whole and any(ch.isdigit() for ch in q):
         codes.update(t for t in (whole.full, whole.base) if t)
     rest = CODE_IN_TEXT.sub(" ", q.upper()).lower() if codes else q
+    rest = f"{rest} {expand_synonyms(q)}"
     toks = text_tokens(rest)
     cjk = {w for w in toks["words"] if _CJK.fullmatch(w)} | set(toks["bigrams"])
     if not toks["bigrams"]:

@@ -18,10 +18,10 @@ _KNOWN_PLAIN = {"GB", "YY", "QB", "SJ", "HG", "JB", "WS", "SN", "DB"}
 _YEAR = re.compile(r"[-:]((?:19|20)\d{2})$")
 _BARE = re.compile(r"^[A-Z/]+(\d[\d.\-]*)$")
 
-#: A standard number inside free text: optional letter prefix (GB, GB/T, YY, IEC, ISO/TR ...),
+#: A standard number inside free text: optional letter prefix (GB, GB/T, YY, IEC, ISO/TR, ISO/IEC ...),
 #: a number with parts (9706.1, 60601-1-2), optional year after ``-`` or ``:``.
 CODE_IN_TEXT = re.compile(
-    r"(?<![A-Z0-9])(?:([A-Z]{2,6}(?:/[A-Z]{1,2})?)\s*)?(\d+(?:\.\d+)*(?:-\d+)*)(?:\s*:\s*((?:19|20)\d{2}))?(?![\d.])"
+    r"(?<![A-Z0-9])(?:([A-Z]{2,6}(?:/[A-Z]{1,3})?)\s*)?(\d+(?:\.\d+)*(?:-\d+)*)(?:\s*:\s*((?:19|20)\d{2}))?(?![\d.])"
 )
 
 
@@ -31,6 +31,9 @@ class CodeTokens:
     base: str
     bare: str | None
     bare_full: str | None = None  # the bare number with its year: 9706.1-2020
+    #: the base with its kind marker as written (GB/T9254.1, GB9254): typing "GB/T 13837" prefers
+    #: the recommended edition and "GB 13837" the mandatory one among editions sharing a base
+    marked: str | None = None
 
     def all(self) -> list[str]:
         return [t for t in (self.full, self.bare_full, self.base, self.bare) if t]
@@ -52,9 +55,18 @@ def _strip_marker(code: str) -> str:
     return code
 
 
+def _marked(code: str) -> str:
+    """The cleaned number with its marker spelled ``/T`` or ``/Z`` (``GBT9706.1`` -> ``GB/T9706.1``)."""
+    m = _MARKER.match(code)
+    if m and not m.group(0).endswith(("/T", "/Z")) and m.group(1) in _KNOWN_PLAIN:
+        return m.group(1) + "/" + m.group(0)[len(m.group(1)):] + code[m.end():]
+    return code
+
+
 def code_tokens(code: str) -> CodeTokens:
     """The full, base and bare tokens of one standard number (``GB/T 9254.1-2021``)."""
-    c = _strip_marker(clean(code))
+    c0 = _marked(clean(code))
+    c = _strip_marker(c0)
     m = _YEAR.search(c)
     # a trailing four-digit segment is a year only when something precedes it that is a number
     if m and re.search(r"\d", c[: m.start()]):
@@ -64,7 +76,8 @@ def code_tokens(code: str) -> CodeTokens:
     bm = _BARE.match(base)
     bare = bm.group(1) if bm else None
     bare_full = bare + c[len(base):] if bare and full else None
-    return CodeTokens(full=full, base=base, bare=bare, bare_full=bare_full)
+    marked = c0[: len(c0) - (len(c) - len(base))] if bare else None
+    return CodeTokens(full=full, base=base, bare=bare, bare_full=bare_full, marked=marked)
 
 
 def code_root(tok: CodeTokens) -> list[str]:
@@ -80,9 +93,18 @@ def code_root(tok: CodeTokens) -> list[str]:
 
 
 def number_groups(code: str) -> list[str]:
-    """Digit groups of three or more digits in a number that has no standard shape
+    """Digit groups (two or more digits) of a number that has no standard shape
     (``国家药监局公告2017年第104号`` -> ``2017``, ``104``)."""
-    return re.findall(r"\d{3,}", unicodedata.normalize("NFKC", code or ""))
+    return re.findall(r"\d{2,}", unicodedata.normalize("NFKC", code or ""))
+
+
+_REGULATION_NUMBER = re.compile(r"第\s*(\d+)\s*号|(\d{2,})\s*号令|((?:19|20)\d{2})\s*年")
+
+
+def regulation_numbers(text: str) -> list[str]:
+    """Numbers a query gives the way regulations are cited: 第739号, 739号令, 2023年(第10号)."""
+    t = unicodedata.normalize("NFKC", text or "")
+    return [g for m in _REGULATION_NUMBER.finditer(t) for g in m.groups() if g]
 
 
 def split_codes(field: str) -> list[str]:

@@ -21,14 +21,17 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from lingqu.standard.analysis import FIELDS, STATUS_FACTOR, STATUSES, Doc, analyse_query, status_class
+from lingqu.standard.analysis import FIELDS, STATUS_FACTOR, STATUSES, Doc, analyse_query, rank_factor, status_class
 
 K1, B = 1.2, 0.75
-#: The lowest status factor; tantivy multiplies a score by log2(2 + w), so w is chosen per status
+#: The lowest rank factor; tantivy multiplies a score by log2(2 + w), so w is chosen per document
 #: such that log2(2 + w) = factor / MIN_FACTOR, and the engine's score times MIN_FACTOR is the
-#: BM25 score times the status factor.
+#: BM25 score times the rank factor (:func:`lingqu.standard.analysis.rank_factor`).
 MIN_FACTOR = min(STATUS_FACTOR.values())
-_WEIGHT = {cls: 2 ** (f / MIN_FACTOR) - 2 for cls, f in STATUS_FACTOR.items()}
+
+
+def _weight(factor: float) -> float:
+    return 2 ** (factor / MIN_FACTOR) - 2
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ class MemoryBackend:
                 norm = K1 * (1 - B + B * self._len[doc_id][fld] / self._avg[fld])
                 raw[doc_id] = raw.get(doc_id, 0.0) + weight * idf * tf * (K1 + 1) / (tf + norm)
         hits = [
-            _hit(d, score * STATUS_FACTOR[status_class(d.status)])
+            _hit(d, score * rank_factor(d.status, d.code))
             for doc_id, score in raw.items()
             if score > 0 and flt.keeps(d := self._docs[doc_id])
         ]
@@ -187,7 +190,7 @@ class TantivyBackend:
             cls = status_class(d.status)
             fields = {f: v if isinstance(v := d.tokens.get(f, ""), str) else " ".join(v) for f in FIELDS}
             writer.add_document(t.Document(
-                id=d.id, status_weight=float(_WEIGHT[cls]), f_status=cls, f_kind=d.kind or "", f_domain=d.domain or "",
+                id=d.id, status_weight=float(_weight(rank_factor(d.status, d.code))), f_status=cls, f_kind=d.kind or "", f_domain=d.domain or "",
                 **{f: v for f, v in fields.items() if v},
             ))
         writer.commit()
