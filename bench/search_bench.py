@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from lingqu.standard import analysis  # noqa: E402
-from lingqu.standard.analysis import FIELD_WEIGHTS, FIELDS, analyse_many, analyse_query, rank_factor  # noqa: E402
+from lingqu.standard.analysis import FIELD_WEIGHTS, FIELDS, analyse_many, analyse_query  # noqa: E402
 from lingqu.standard.search import TantivyBackend  # noqa: E402
 
 SUBJECTS = [
@@ -162,7 +162,7 @@ class Fts5Peer:
         ph = ", ".join("?" for _ in range(len(FIELDS) + 2))
         self.db.executemany(
             f"INSERT INTO fts(rowid, {', '.join(FIELDS)}, factor) VALUES ({ph})",
-            ((d.id, *[d.tokens.get(f, "") for f in FIELDS], rank_factor(d.status, d.code)) for d in docs),
+            ((d.id, *[d.tokens.get(f, "") for f in FIELDS], d.factor) for d in docs),
         )
         self.db.commit()
 

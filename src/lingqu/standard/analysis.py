@@ -133,6 +133,8 @@ class Doc:
     tokens: dict[str, list[str]] = field(default_factory=dict)
     kind: str = ""
     domain: str = ""
+    #: the rank factor (status, recency, general part), see :func:`rank_factor`
+    factor: float = 1.0
 
 
 def analyse_standard(id: int, code: str, title_zh: str, title_en: str, status: str, adopts: str,
@@ -157,7 +159,7 @@ def analyse_standard(id: int, code: str, title_zh: str, title_en: str, status: s
     text = text_tokens(f"{code_text} {title_zh or ''} {title_en or ''}")
     toks["words"], toks["bigrams"], toks["chars"] = text["words"], text["bigrams"], text["chars"]
     return Doc(id=id, code=code, title_zh=title_zh or "", title_en=title_en or "", status=status or "", tokens=toks,
-               kind=kind or "", domain=domain or "")
+               kind=kind or "", domain=domain or "", factor=rank_factor(status, code))
 
 
 def _analyse_row(row: tuple) -> Doc:

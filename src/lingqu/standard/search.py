@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from lingqu.standard.analysis import FIELDS, STATUS_FACTOR, STATUSES, Doc, analyse_query, rank_factor, status_class
+from lingqu.standard.analysis import FIELDS, STATUS_FACTOR, STATUSES, Doc, analyse_query, status_class
 
 K1, B = 1.2, 0.75
 #: The lowest rank factor; tantivy multiplies a score by log2(2 + w), so w is chosen per document
@@ -103,13 +103,13 @@ def _hit(d: Doc, score: float) -> Hit:
 
 def _light(d: Doc) -> Doc:
     """The document without its tokens: what a hit needs, and all an index keeps in Python."""
-    return Doc(d.id, d.code, d.title_zh, d.title_en, d.status, {}, d.kind, d.domain)
+    return Doc(d.id, d.code, d.title_zh, d.title_en, d.status, {}, d.kind, d.domain, d.factor)
 
 
 def _as_lists(d: Doc) -> Doc:
     if any(isinstance(v, str) for v in d.tokens.values()):
         toks = {f: v.split() if isinstance(v, str) else v for f, v in d.tokens.items()}
-        return Doc(d.id, d.code, d.title_zh, d.title_en, d.status, toks, d.kind, d.domain)
+        return Doc(d.id, d.code, d.title_zh, d.title_en, d.status, toks, d.kind, d.domain, d.factor)
     return d
 
 
@@ -153,7 +153,7 @@ class MemoryBackend:
                 norm = K1 * (1 - B + B * self._len[doc_id][fld] / self._avg[fld])
                 raw[doc_id] = raw.get(doc_id, 0.0) + weight * idf * tf * (K1 + 1) / (tf + norm)
         hits = [
-            _hit(d, score * rank_factor(d.status, d.code))
+            _hit(d, score * d.factor)
             for doc_id, score in raw.items()
             if score > 0 and flt.keeps(d := self._docs[doc_id])
         ]
@@ -190,7 +190,7 @@ class TantivyBackend:
             cls = status_class(d.status)
             fields = {f: v if isinstance(v := d.tokens.get(f, ""), str) else " ".join(v) for f in FIELDS}
             writer.add_document(t.Document(
-                id=d.id, status_weight=float(_weight(rank_factor(d.status, d.code))), f_status=cls, f_kind=d.kind or "", f_domain=d.domain or "",
+                id=d.id, status_weight=_weight(d.factor), f_status=cls, f_kind=d.kind or "", f_domain=d.domain or "",
                 **{f: v for f, v in fields.items() if v},
             ))
         writer.commit()
