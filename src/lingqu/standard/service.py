@@ -34,7 +34,8 @@ def _backend_for(session: Session, backend: str) -> SearchBackend:
         cached = _cache.get(key)
         if cached and cached[0] == fp:
             return cached[1]
-        engine = cached[1] if cached else make_backend(backend)
+        # a fresh engine, swapped in whole: a search running in another thread keeps the old one
+        engine = make_backend(backend)
         engine.rebuild(analyse_many(repository.searchable_rows(session)))
         _cache[key] = (fp, engine)
         return engine
