@@ -20,7 +20,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from lingqu.standard.numbers import CODE_IN_TEXT, adopted_codes, code_root, code_tokens, codes_in_query, number_groups, regulation_numbers
+from lingqu.standard.numbers import CODE_IN_TEXT, CodeTokens, adopted_codes, code_root, code_tokens, codes_in_query, number_groups, regulation_numbers
 
 #: Terms of the standards domain that jieba's general dictionary splits wrongly or not at all.
 DOMAIN_TERMS = (
@@ -159,7 +159,7 @@ def analyse_standard(id: int, code: str, title_zh: str, title_en: str, status: s
     text = text_tokens(f"{code_text} {title_zh or ''} {title_en or ''}")
     toks["words"], toks["bigrams"], toks["chars"] = text["words"], text["bigrams"], text["chars"]
     return Doc(id=id, code=code, title_zh=title_zh or "", title_en=title_en or "", status=status or "", tokens=toks,
-               kind=kind or "", domain=domain or "", factor=rank_factor(status, code))
+               kind=kind or "", domain=domain or "", factor=rank_factor(status, code, own))
 
 
 def _analyse_row(row: tuple) -> Doc:
@@ -256,12 +256,16 @@ RECENCY = 0.03
 GENERAL_PART = 0.05
 
 
-def rank_factor(status: str, code: str) -> float:
+_YEAR_END = re.compile(r"((?:19|20)\d{2})$")
+_FIRST_PART = re.compile(r"\d+[.\-]1")
+
+
+def rank_factor(status: str, code: str, tok: CodeTokens | None = None) -> float:
     """The factor a standard's text score is multiplied by: status, recency, general part."""
-    tok = code_tokens(code)
-    m = re.search(r"((?:19|20)\d{2})$", tok.full or "")
+    tok = tok or code_tokens(code)
+    m = _YEAR_END.search(tok.full or "")
     recency = min(1.0, max(0.0, (int(m.group(1)) - 1950) / 80)) if m else 0.0
-    general = GENERAL_PART if tok.bare and re.fullmatch(r"\d+[.\-]1", tok.bare) else 0.0
+    general = GENERAL_PART if tok.bare and _FIRST_PART.fullmatch(tok.bare) else 0.0
     return STATUS_FACTOR[status_class(status)] * (1 + RECENCY * recency + general)
 
 

@@ -39,13 +39,18 @@ class CodeTokens:
         return [t for t in (self.full, self.bare_full, self.base, self.bare) if t]
 
 
+_SPACE = re.compile(r"\s+")
+_DASH = re.compile(r"[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]")
+_DIGIT = re.compile(r"\d")
+
+
 def clean(text: str) -> str:
     """NFKC (full-width to half-width), dashes unified, upper-case, no whitespace."""
-    return re.sub(r"\s+", "", _dashes(unicodedata.normalize("NFKC", text or ""))).upper()
+    return _SPACE.sub("", _dashes(unicodedata.normalize("NFKC", text or ""))).upper()
 
 
 def _dashes(text: str) -> str:
-    return re.sub(r"[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]", "-", text)
+    return _DASH.sub("-", text)
 
 
 def _strip_marker(code: str) -> str:
@@ -69,7 +74,7 @@ def code_tokens(code: str) -> CodeTokens:
     c = _strip_marker(c0)
     m = _YEAR.search(c)
     # a trailing four-digit segment is a year only when something precedes it that is a number
-    if m and re.search(r"\d", c[: m.start()]):
+    if m and _DIGIT.search(c, 0, m.start()):
         full, base = c, c[: m.start()]
     else:
         full, base = None, c
