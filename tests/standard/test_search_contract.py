@@ -243,3 +243,17 @@ def test_no_query_ever_errors_property(built, query, status, limit, offset):
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
     assert all(not status or h.status == status for h in hits)
+
+
+def test_ties_break_on_the_code_and_pages_neither_repeat_nor_skip(backend):
+    """Twelve standards with the same title score alike; in reverse code order of insertion."""
+    rows = [(i, f"GB/T {40000 + 12 - i}-2020", "电动工具 安全要求", "Electric tools - Safety", "current", "", "GB/T", "general") for i in range(1, 13)]
+    b = make_backend(backend)
+    b.rebuild(analyse_many(rows))
+    whole = _codes(b.search("电动工具", limit=50))
+    assert whole == sorted(whole) and len(whole) == 12
+    for size in (1, 5):
+        paged = []
+        for offset in range(0, 12, size):
+            paged += _codes(b.search("电动工具", limit=size, offset=offset))
+        assert paged == whole

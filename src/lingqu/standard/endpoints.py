@@ -24,7 +24,7 @@ def search(
     kind: str = Query("", description="only this kind, e.g. GB, GB/T, YY/T, ISO, regulation"),
     domain: str = Query("", description="only this domain, e.g. power_bank or medical_device"),
     limit: int = Query(10, ge=1, le=service.MAX_LIMIT),
-    offset: int = Query(0, ge=0, le=1_000_000),
+    offset: int = Query(0, ge=0, le=10_000, description="skip this many hits (paging); at most 10,000"),
 ) -> dict:
     """Best first: exact number matches first, current editions above superseded ones.
 

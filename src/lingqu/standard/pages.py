@@ -19,6 +19,7 @@ from lingqu.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
+MAX_PAGE = 500  # 10,000 results: deeper than anyone pages through a standards list
 
 
 def _url(params: dict, page: int) -> str:
@@ -33,8 +34,8 @@ def _page_number(page: str | None) -> int:
         n = int(page) if page not in (None, "") else 1
     except ValueError:
         raise ValidationError(f"页码必须是正整数 (page must be a positive whole number), got {page!r}", field="page") from None
-    if not 1 <= n <= 100_000:
-        raise ValidationError("页码必须在 1 到 100000 之间 (page must be between 1 and 100000)", field="page")
+    if not 1 <= n <= MAX_PAGE:
+        raise ValidationError(f"页码必须在 1 到 {MAX_PAGE} 之间 (page must be between 1 and {MAX_PAGE})", field="page")
     return n
 
 

@@ -223,11 +223,20 @@ class TantivyBackend:
         searcher = self._searcher
         if limit == 0:
             return HitList(total=searcher.search(q, limit=1, count=True).count)
-        # one extra hit on each side so that ties at the page edges still break on the code
-        result = searcher.search(q, limit=limit + 1, offset=offset, count=True, weight_by_field="status_weight")
-        hits = [_hit(self._docs[searcher.doc(addr)["id"][0]], score * MIN_FACTOR) for score, addr in result.hits]
+        # Ties break on the code, as in the memory backend, so that pages never repeat or skip a
+        # hit: fetch from the top until the first hit past the page scores strictly lower than
+        # the page's last one, then order by (score, code) and cut the page out.
+        end = offset + limit
+        n = end + 1
+        while True:
+            result = searcher.search(q, limit=n, count=True, weight_by_field="status_weight")
+            scored = [(round(score * MIN_FACTOR, 4), addr) for score, addr in result.hits]
+            if len(scored) < n or len(scored) <= end or scored[-1][0] < scored[end - 1][0]:
+                break
+            n *= 2
+        hits = [_hit(self._docs[searcher.doc(addr)["id"][0]], score) for score, addr in scored]
         hits.sort(key=lambda h: (-h.score, h.code))
-        return HitList(hits[:limit], total=result.count)
+        return HitList(hits[offset:end], total=result.count)
 
 
 BACKENDS = {"tantivy": TantivyBackend, "memory": MemoryBackend}
