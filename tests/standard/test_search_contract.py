@@ -24,7 +24,9 @@ DATASET_MERGED = False
 SECTIONS = ("seed", "needs_dataset") if DATASET_MERGED else ("seed",)
 
 NEVER_ERROR = ["", "   ", "！？。，", "...", "-", '"', ":", "(", ")", "AND", "OR NOT", "*", "~", "^", '"GB 9706.1', "title:电池",
-               "(医用 AND", "电池*", "电池~2", "risk^3", "\\", "x" * 10_000, "电池" * 5_000, "9" * 10_000, "GB " * 3000, "\x00\x01"]
+               "(医用 AND", "电池*", "电池~2", "risk^3", "\\", "x" * 10_000, "电池" * 5_000, "9" * 10_000, "GB " * 3000, "\x00\x01",
+               "😀🔋", "电池🔋GB9706.1😀", "медицинский 医用 طبي", "NOT 医用 OR", "[电池 TO 医用]", "{GB}", "-电池", "+ISO 13485",
+               "title_zh:\"电池\"", "'; DROP TABLE standard; --", "%_%", "\u200b\ufeff"]
 
 
 @pytest.fixture(params=sorted(BACKENDS))
@@ -257,3 +259,8 @@ def test_ties_break_on_the_code_and_pages_neither_repeat_nor_skip(backend):
         for offset in range(0, 12, size):
             paged += _codes(b.search("电动工具", limit=size, offset=offset))
         assert paged == whole
+
+
+def test_count_false_skips_the_total_but_not_the_hits(built):
+    counted, uncounted = built.search("安全"), built.search("安全", count=False)
+    assert _codes(counted) == _codes(uncounted) and counted.total >= len(counted) and uncounted.total is None

@@ -94,6 +94,7 @@ def _segmenter():
     return _jieba
 
 
+@functools.lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -115,7 +116,7 @@ def text_tokens(text: str) -> dict[str, list[str]]:
     chars: list[str] = []
     for run in _CJK.findall(text):
         words.extend(segment(run))
-        bigrams.extend(run[i : i + 2] for i in range(len(run) - 1))
+        bigrams.extend(map(str.__add__, run, run[1:]))
         chars.extend(run)
     words.extend(_stem(w) for w in _EN.findall(text.lower()) if w not in _EN_STOP)
     return {"words": words, "bigrams": bigrams, "chars": chars}

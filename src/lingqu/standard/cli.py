@@ -26,7 +26,7 @@ def register(groups: dict) -> None:
         from lingqu.standard.service import hit_dict, search_standards
 
         with unit_of_work() as session:
-            hits = search_standards(session, query, limit=limit, status=status, kind=kind, domain=domain, backend=backend)
+            hits = search_standards(session, query, limit=limit, status=status, kind=kind, domain=domain, backend=backend, count=False)
         rows = [hit_dict(h) for h in hits]
         if as_json:
             typer.echo(json.dumps({"results": rows}, ensure_ascii=False))

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -68,8 +69,11 @@ def _marked(code: str) -> str:
     return code
 
 
+@functools.lru_cache(maxsize=100_000)
 def code_tokens(code: str) -> CodeTokens:
-    """The full, base and bare tokens of one standard number (``GB/T 9254.1-2021``)."""
+    """The full, base and bare tokens of one standard number (``GB/T 9254.1-2021``).
+
+    Cached: adopted international numbers repeat across standards, and queries repeat numbers."""
     c0 = _marked(clean(code))
     c = _strip_marker(c0)
     m = _YEAR.search(c)

@@ -46,9 +46,10 @@ class Hit:
 
 
 class HitList(list):
-    """One page of hits, best first, with ``total``: how many standards matched in all."""
+    """One page of hits, best first, with ``total``: how many standards matched in all (``None``
+    when the caller did not ask for the count)."""
 
-    def __init__(self, hits=(), total: int = 0) -> None:
+    def __init__(self, hits=(), total: int | None = 0) -> None:
         super().__init__(hits)
         self.total = total
 
@@ -85,9 +86,10 @@ class SearchBackend(Protocol):
         """Replace the whole index with ``docs``."""
 
     def search(self, query: str, limit: int = 10, status: str | None = None, *,
-               offset: int = 0, filters: Filters | None = None) -> HitList:
-        """Hits ``offset`` .. ``offset + limit`` best first, with the total count; never raises on
-        any query text (empty, punctuation, very long, query syntax)."""
+               offset: int = 0, filters: Filters | None = None, count: bool = True) -> HitList:
+        """Hits ``offset`` .. ``offset + limit`` best first, with the total count (``count=False``
+        skips counting, which lets an engine stop early); never raises on any query text
+        (empty, punctuation, very long, query syntax)."""
 
 
 def _filters(status: str | None, filters: Filters | None) -> Filters:
@@ -135,11 +137,11 @@ class MemoryBackend:
                     self._postings.setdefault((f, tok), []).append(d.id)
 
     def search(self, query: str, limit: int = 10, status: str | None = None, *,
-               offset: int = 0, filters: Filters | None = None) -> HitList:
+               offset: int = 0, filters: Filters | None = None, count: bool = True) -> HitList:
         flt = _filters(status, filters)
         terms = analyse_query(query)
         if not terms or not self._docs:
-            return HitList()
+            return HitList(total=0 if count else None)
         n = len(self._docs)
         raw: dict[int, float] = {}
         for fld, tok, weight in terms:
@@ -159,7 +161,7 @@ class MemoryBackend:
         ]
         hits.sort(key=lambda h: (-h.score, h.code))
         start = max(0, int(offset))
-        return HitList(hits[start : start + max(0, int(limit))], total=len(hits))
+        return HitList(hits[start : start + max(0, int(limit))], total=len(hits) if count else None)
 
 
 class TantivyBackend:
@@ -201,12 +203,12 @@ class TantivyBackend:
         self._docs = {d.id: _light(d) for d in docs}
 
     def search(self, query: str, limit: int = 10, status: str | None = None, *,
-               offset: int = 0, filters: Filters | None = None) -> HitList:
+               offset: int = 0, filters: Filters | None = None, count: bool = True) -> HitList:
         flt = _filters(status, filters)
         terms = analyse_query(query)
         limit, offset = max(0, int(limit)), max(0, int(offset))
         if not terms or not self._docs:
-            return HitList()
+            return HitList(total=0 if count else None)
         t = self._t
         Q, Occur = t.Query, t.Occur
         should = [
@@ -222,21 +224,22 @@ class TantivyBackend:
         q = text if len(must) == 1 else Q.boolean_query(must)
         searcher = self._searcher
         if limit == 0:
-            return HitList(total=searcher.search(q, limit=1, count=True).count)
+            return HitList(total=searcher.search(q, limit=1, count=True).count if count else None)
         # Ties break on the code, as in the memory backend, so that pages never repeat or skip a
         # hit: fetch from the top until the first hit past the page scores strictly lower than
         # the page's last one, then order by (score, code) and cut the page out.
         end = offset + limit
         n = end + 1
         while True:
-            result = searcher.search(q, limit=n, count=True, weight_by_field="status_weight")
+            # counting visits every match; without it tantivy can skip blocks that cannot enter the top
+            result = searcher.search(q, limit=n, count=count, weight_by_field="status_weight")
             scored = [(round(score * MIN_FACTOR, 4), addr) for score, addr in result.hits]
             if len(scored) < n or len(scored) <= end or scored[-1][0] < scored[end - 1][0]:
                 break
             n *= 2
         hits = [_hit(self._docs[searcher.doc(addr)["id"][0]], score) for score, addr in scored]
         hits.sort(key=lambda h: (-h.score, h.code))
-        return HitList(hits[offset:end], total=result.count)
+        return HitList(hits[offset:end], total=result.count if count else None)
 
 
 BACKENDS = {"tantivy": TantivyBackend, "memory": MemoryBackend}

@@ -42,17 +42,18 @@ def _backend_for(session: Session, backend: str) -> SearchBackend:
 
 
 def search_standards(session: Session, query: str, *, limit: int = 10, status: str | None = None, backend: str = "tantivy",
-                     kind: str | None = None, domain: str | None = None, offset: int = 0) -> HitList:
+                     kind: str | None = None, domain: str | None = None, offset: int = 0, count: bool = True) -> HitList:
     """Standards matching ``query`` best first; exact number matches first, current above superseded.
 
-    ``status`` / ``kind`` / ``domain`` filter exactly (empty: any); the result carries ``total``.
+    ``status`` / ``kind`` / ``domain`` filter exactly (empty: any); the result carries ``total``
+    unless ``count`` is False (counting visits every match; a caller that shows no total skips it).
     """
     if limit < 0:
         raise ValidationError("limit must be 0 or more", field="limit")
     if offset < 0:
         raise ValidationError("offset must be 0 or more", field="offset")
     filters = make_filters(status, kind, domain)
-    return _backend_for(session, backend).search(query or "", limit=limit, offset=offset, filters=filters)
+    return _backend_for(session, backend).search(query or "", limit=limit, offset=offset, filters=filters, count=count)
 
 
 def hit_dict(h: Hit) -> dict:
