@@ -28,6 +28,7 @@ K1, B = 1.2, 0.75
 #: such that log2(2 + w) = factor / MIN_FACTOR, and the engine's score times MIN_FACTOR is the
 #: BM25 score times the rank factor (:func:`lingqu.standard.analysis.rank_factor`).
 MIN_FACTOR = min(STATUS_FACTOR.values())
+TIE_BREAK = 1e-5
 
 
 def _weight(factor: float) -> float:
@@ -188,11 +189,15 @@ class TantivyBackend:
         t = self._t
         index = t.Index(self._schema)  # no path: the index lives in RAM
         writer = index.writer(heap_size=max(15_000_000, 100_000_000 * threads), num_threads=threads)
+        # tie-break: a relative 1e-5 at most, larger for an earlier code, far below any real
+        # score difference but enough for tantivy to order equal scores by code
+        order = {code: i for i, code in enumerate(sorted(d.code for d in docs))}
+        n = max(1, len(order))
         for d in docs:
             cls = status_class(d.status)
             fields = {f: v if isinstance(v := d.tokens.get(f, ""), str) else " ".join(v) for f in FIELDS}
             writer.add_document(t.Document(
-                id=d.id, status_weight=_weight(d.factor), f_status=cls, f_kind=d.kind or "", f_domain=d.domain or "",
+                id=d.id, status_weight=_weight(d.factor * (1 + TIE_BREAK * (n - order[d.code]) / n)), f_status=cls, f_kind=d.kind or "", f_domain=d.domain or "",
                 **{f: v for f, v in fields.items() if v},
             ))
         writer.commit()
@@ -225,21 +230,13 @@ class TantivyBackend:
         searcher = self._searcher
         if limit == 0:
             return HitList(total=searcher.search(q, limit=1, count=True).count if count else None)
-        # Ties break on the code, as in the memory backend, so that pages never repeat or skip a
-        # hit: fetch from the top until the first hit past the page scores strictly lower than
-        # the page's last one, then order by (score, code) and cut the page out.
-        end = offset + limit
-        n = end + 1
-        while True:
-            # counting visits every match; without it tantivy can skip blocks that cannot enter the top
-            result = searcher.search(q, limit=n, count=count, weight_by_field="status_weight")
-            scored = [(round(score * MIN_FACTOR, 4), addr) for score, addr in result.hits]
-            if len(scored) < n or len(scored) <= end or scored[-1][0] < scored[end - 1][0]:
-                break
-            n *= 2
-        hits = [_hit(self._docs[searcher.doc(addr)["id"][0]], score) for score, addr in scored]
+        # Equal scores are ordered by the code inside tantivy (the weight carries a tiny
+        # code-rank term, see ``rebuild``), so the engine's order is total and pages neither
+        # repeat nor skip a hit; the page is then sorted as in the memory backend.
+        result = searcher.search(q, limit=limit, offset=offset, count=count, weight_by_field="status_weight")
+        hits = [_hit(self._docs[searcher.doc(addr)["id"][0]], score * MIN_FACTOR) for score, addr in result.hits]
         hits.sort(key=lambda h: (-h.score, h.code))
-        return HitList(hits[offset:end], total=result.count if count else None)
+        return HitList(hits, total=result.count if count else None)
 
 
 BACKENDS = {"tantivy": TantivyBackend, "memory": MemoryBackend}
