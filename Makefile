@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install init serve migration bench clean browser-deps
+.PHONY: run test install init serve migration bench bench-search clean browser-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ migration: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py
+
+## make bench-search: standards search at 300,000 documents, tantivy against SQLite FTS5 (docs/benchmarks.md)
+bench-search: $(STAMP)
+	$(BIN)/python bench/search_bench.py --docs 300000 --queries 1000
+	$(BIN)/python bench/search_quality.py
 
 clean:
 	rm -rf var .pytest_cache

@@ -97,6 +97,9 @@ RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
     ("POST", "/api/v1/service-requests/{request_id}/decline"): ({"institution"}, REQUEST),
     ("POST", "/api/v1/service-requests/{request_id}/complete"): ({"institution"}, REQUEST),
     ("POST", "/api/v1/service-requests/{request_id}/withdraw"): ({"enterprise"}, REQUEST),
+    # standards are public knowledge: every logged-in role searches them
+    ("GET", "/standards/search"): (ALL, False),
+    ("GET", "/api/v1/standards/search"): (ALL, False),
 }
 
 USERS = {

@@ -14,18 +14,20 @@ def register(groups: dict) -> None:
     @standards.command("search")
     def search(
         query: str = typer.Argument(..., help="Chinese or English words, or a standard number in any spelling"),
-        status: str = typer.Option("", "--status", help="only this status, e.g. current or superseded"),
+        status: str = typer.Option("", "--status", help="only this status: current, upcoming, superseded or withdrawn"),
+        kind: str = typer.Option("", "--kind", help="only this kind, e.g. GB, GB/T, YY/T, ISO, regulation"),
+        domain: str = typer.Option("", "--domain", help="only this domain, e.g. power_bank or medical_device"),
         limit: int = typer.Option(10, "--limit", min=0),
         backend: str = typer.Option("tantivy", "--backend", help="tantivy (default) or memory"),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Search standards: exact number matches first, current editions above superseded ones."""
         from lingqu.db.engine import unit_of_work
-        from lingqu.standard.service import search_standards
+        from lingqu.standard.service import hit_dict, search_standards
 
         with unit_of_work() as session:
-            hits = search_standards(session, query, limit=limit, status=status or None, backend=backend)
-        rows = [{"code": h.code, "title_zh": h.title_zh, "title_en": h.title_en, "status": h.status, "score": h.score} for h in hits]
+            hits = search_standards(session, query, limit=limit, status=status, kind=kind, domain=domain, backend=backend, count=False)
+        rows = [hit_dict(h) for h in hits]
         if as_json:
             typer.echo(json.dumps({"results": rows}, ensure_ascii=False))
             return

@@ -15,12 +15,16 @@ from sqlalchemy.orm import Session
 
 from lingqu.exceptions import NotFound, ValidationError
 from lingqu.standard import repository
-from lingqu.standard.analysis import analyse_standard
+from lingqu.standard.analysis import STATUSES, analyse_many
+from lingqu.standard.highlight import mark, query_marks
 from lingqu.standard.numbers import code_tokens, split_codes
-from lingqu.standard.search import Hit, SearchBackend, make_backend
+from lingqu.standard.search import Hit, HitList, SearchBackend, make_backend, make_filters
 
 _cache: dict[tuple[str, str], tuple[str, SearchBackend]] = {}
 _cache_lock = threading.Lock()
+
+#: Longest page a user may ask for (the API's ``limit``, the page's page size).
+MAX_LIMIT = 100
 
 
 def _backend_for(session: Session, backend: str) -> SearchBackend:
@@ -30,18 +34,62 @@ def _backend_for(session: Session, backend: str) -> SearchBackend:
         cached = _cache.get(key)
         if cached and cached[0] == fp:
             return cached[1]
-        engine = cached[1] if cached else make_backend(backend)
-        docs = [analyse_standard(s.id, s.code, s.title_zh, s.title_en, s.status, s.adopts) for s in repository.all_standards(session)]
-        engine.rebuild(docs)
+        # a fresh engine, swapped in whole: a search running in another thread keeps the old one
+        engine = make_backend(backend)
+        engine.rebuild(analyse_many(repository.searchable_rows(session)))
         _cache[key] = (fp, engine)
         return engine
 
 
-def search_standards(session: Session, query: str, *, limit: int = 10, status: str | None = None, backend: str = "tantivy") -> list[Hit]:
-    """Standards matching ``query`` best first; exact number matches first, current above superseded."""
+def search_standards(session: Session, query: str, *, limit: int = 10, status: str | None = None, backend: str = "tantivy",
+                     kind: str | None = None, domain: str | None = None, offset: int = 0, count: bool = True) -> HitList:
+    """Standards matching ``query`` best first; exact number matches first, current above superseded.
+
+    ``status`` / ``kind`` / ``domain`` filter exactly (empty: any); the result carries ``total``
+    unless ``count`` is False (counting visits every match; a caller that shows no total skips it).
+    """
     if limit < 0:
         raise ValidationError("limit must be 0 or more", field="limit")
-    return _backend_for(session, backend).search(query or "", limit=limit, status=status or None)
+    if offset < 0:
+        raise ValidationError("offset must be 0 or more", field="offset")
+    filters = make_filters(status, kind, domain)
+    return _backend_for(session, backend).search(query or "", limit=limit, offset=offset, filters=filters, count=count)
+
+
+def hit_dict(h: Hit) -> dict:
+    """A hit in the issue's JSON shape (CLI and API)."""
+    return {"code": h.code, "title_zh": h.title_zh, "title_en": h.title_en, "status": h.status, "score": h.score}
+
+
+def filter_choices(session: Session) -> dict[str, list[str]]:
+    """What the search page offers in its filters: the statuses, and the kinds and domains present."""
+    return {"status": list(STATUSES), "kind": repository.distinct_values(session, "kind"),
+            "domain": repository.distinct_values(session, "domain")}
+
+
+def search_page(session: Session, query: str, *, status: str = "", kind: str = "", domain: str = "",
+                page: int = 1, per_page: int = 20) -> dict:
+    """One page of results for the search page, each title and code split into highlighted parts.
+
+    Highlighting returns (text, matched) pieces rather than HTML, so the template escapes every
+    piece and a title can never inject markup.
+    """
+    if page < 1:
+        raise ValidationError("page must be 1 or more", field="page")
+    if not 1 <= per_page <= MAX_LIMIT:
+        raise ValidationError(f"per_page must be between 1 and {MAX_LIMIT}", field="per_page")
+    hits = search_standards(session, query, limit=per_page, offset=(page - 1) * per_page,
+                            status=status, kind=kind, domain=domain)
+    marks = query_marks(query or "")
+    results = [
+        {**hit_dict(h), "kind": h.kind, "domain": h.domain,
+         "code_parts": mark(h.code, marks, is_code=True), "title_zh_parts": mark(h.title_zh, marks),
+         "title_en_parts": mark(h.title_en, marks)}
+        for h in hits
+    ]
+    pages = max(1, -(-hits.total // per_page))
+    return {"query": query or "", "results": results, "total": hits.total, "page": page, "pages": pages,
+            "per_page": per_page, "filters": {"status": status, "kind": kind, "domain": domain}}
 
 
 # --- editions ------------------------------------------------------------------------------
