@@ -14,11 +14,12 @@ from importlib import resources
 from sqlalchemy.orm import Session
 
 from lingqu.audit.service import record_many
+from lingqu.exceptions import LingquError
 from lingqu.db.engine import unit_of_work
 from lingqu.kit.normalize import clean_text
 from lingqu.db.migrate import upgrade
 from lingqu.reference import repository
-from lingqu.reference.models import CatalogueCategory, City, District, Standard, TestItem
+from lingqu.reference.models import CatalogueCategory, City, District, ProductCategory, TestItem
 
 
 def _rows(name: str) -> list[dict]:
@@ -44,14 +45,10 @@ def _reference_records() -> dict[str, tuple[type, tuple[str, ...], list[dict]]]:
         {"city_code": r["city_code"], "name_zh": r["name_zh"], "name_en": r.get("name_en", ""), "kind": r.get("kind", "")}
         for r in _rows("districts.csv")
     ]
-    standards = [
-        {
-            "code": r["code"], "title_zh": r["title_zh"], "title_en": r["title_en"], "status": r["status"],
-            "issued": _date(r["issued"]), "effective": _date(r["effective"]), "replaces": r["replaces"],
-            "replaced_by": r["replaced_by"], "domain": r["domain"], "adopts": r["adopts"], "source": r["source"],
-            "verification": r["verification"],
-        }
-        for r in _rows("standards_seed.csv")
+    categories = [
+        {"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"], "cluster": r["cluster"],
+         "catalogue_code": r["catalogue_code"], "source": r["source"]}
+        for r in _rows("product_categories.csv")
     ]
     items = [
         {
@@ -70,7 +67,7 @@ def _reference_records() -> dict[str, tuple[type, tuple[str, ...], list[dict]]]:
     return {
         "city": (City, ("code",), cities),
         "district": (District, ("city_code", "name_zh"), districts),
-        "standard": (Standard, ("code",), standards),
+        "product_category": (ProductCategory, ("code",), categories),
         "test_item": (TestItem, ("item_no",), items),
         "catalogue_category": (CatalogueCategory, ("code",), catalogue),
     }
@@ -110,7 +107,38 @@ def load_reference_data(session: Session, actor: str = "lingqu init") -> LoadRep
         if changes:
             record_many(session, actor=actor, action="update", entity=table, changes=changes)
         report.inserted[table], report.updated[table] = inserted, len(changes)
+    report.inserted["standard"], report.updated["standard"] = load_standards(session, actor)
     return report
+
+
+def standards_files() -> list:
+    """The standards dataset: ``data/standards.csv`` and any further ``data/standards_*.csv``
+    part (``standards_seed.csv``, the shared seed it was built from, is not loaded)."""
+    folder = resources.files("lingqu") / "data"
+    names = sorted(p.name for p in folder.iterdir() if p.name.startswith("standards") and p.name.endswith(".csv"))
+    return [folder / n for n in names if n != "standards_seed.csv"]
+
+
+def load_standards(session: Session, actor: str = "lingqu init") -> tuple[int, int]:
+    """Load the shipped standards through the ``lingqu import standards`` path (same rules, audited
+    updates, applicability links), strictly: a shipped row that does not validate is a bug."""
+    import tempfile
+    from pathlib import Path
+
+    from lingqu.ingest.service import StrictRejected, import_file
+
+    inserted = updated = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in standards_files():
+            rejects = Path(tmp) / f"{path.name}.rejects.csv"
+            try:
+                report = import_file(session, "standards", Path(str(path)), rejects=rejects, strict=True, actor=actor)
+            except StrictRejected as e:
+                raise LingquError(f"shipped {path.name} has {e.report.rejected} invalid rows:\n"
+                                  + rejects.read_text(encoding="utf-8-sig")) from None
+            inserted += report.inserted
+            updated += report.updated
+    return inserted, updated
 
 
 def init_database(url: str | None = None) -> LoadReport:
