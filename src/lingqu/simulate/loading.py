@@ -16,6 +16,7 @@ from lingqu.exceptions import LingquError
 ORDER = (
     ("institutions.csv", "institutions"),
     ("enterprises.csv", "enterprises"),
+    ("products.csv", "products"),
     ("sampling.csv", "sampling"),
     ("complaints.csv", "complaints"),
     ("certificates.csv", "certificates"),
@@ -41,6 +42,10 @@ def load_world(directory: str | Path, url: str | None = None, actor: str = "ling
                 reports.append(import_file(session, kind, path, rejects=rejects, actor=actor))
         uscc, institution_id = repository.demo_account_targets(session)
         ensure_demo_users(session, uscc=uscc, institution_id=institution_id)
+        # the demo shows real standard-change alerts: certificates citing superseded editions
+        from lingqu.standard.changes import scan
+
+        scan(session, actor=actor)
     return reports
 
 
