@@ -139,7 +139,7 @@ def parse_categories(raw: str | None) -> str:
     for part in _LIST_SPLIT.split(_clean(raw).replace("、", ";").replace(",", ";")):
         if not part:
             continue
-        name = _cluster_index().get(_key(part)) or _category_index().get(_key(part))
+        name = _category_index().get(_key(part)) or _cluster_index().get(_key(part))
         if name is None:
             raise FieldProblem(f"未知的产品类别 \"{part}\" (unknown product category; {_category_hint()})")
         if name not in out:
