@@ -25,7 +25,7 @@ FACTS = (
     ("issued", "发布日期"), ("effective", "实施日期"), ("withdrawn", "废止日期"), ("replaces", "代替"),
     ("replaced_by", "被代替"), ("adopts", "采用国际标准"), ("categories", "适用产品类别"), ("domain", "领域"),
 )
-STATUS_LABELS = {"current": "现行", "superseded": "被代替", "withdrawn": "废止", "upcoming": "即将实施"}
+STATUS_LABELS = {"current": "现行", "superseded": "已被代替", "withdrawn": "废止", "upcoming": "即将实施"}
 KIND_LABELS = {
     "GB": "强制性国家标准", "GB/T": "推荐性国家标准", "GB/Z": "国家标准化指导性技术文件", "YY": "强制性行业标准",
     "YY/T": "推荐性行业标准", "ISO": "国际标准 ISO", "IEC": "国际标准 IEC", "CCC_rule": "CCC 认证实施规则",
@@ -166,7 +166,8 @@ def detail(session: Session, code: str, scope: Scope, on: dt.date | None = None)
             note = "非官方译名"
         facts.append({"name": name, "label": label, "value": value, "note": note, "sources": links if value else []})
     on = on or dt.date.today()
-    edition = edition_on(session, s.code, on)
+    # by number without year, so that the answer may be an earlier or a later edition of it
+    edition = edition_on(session, code_tokens(s.code).base, on)
     cats = repository.categories_of(session, s.id)
     out = {
         "code": s.code, "title_zh": s.title_zh, "title_en": s.title_en, "kind": s.kind,
