@@ -82,6 +82,14 @@ def test_every_source_id_of_the_dataset_has_a_url():
     assert dataset.source_links("S24")[0]["url"] == "https://wetuji.com/guifan/gb4943-1-2022.html"
 
 
+def test_shipped_standards_have_no_rejected_rows(tmp_path):
+    from lingqu.reference.service import init_database
+
+    report = init_database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert report.rejected == []
+    assert report.inserted["standard"] == _shipped_count()
+
+
 def test_init_loads_the_dataset_with_applicability(db_url):
     with unit_of_work(db_url) as s:
         n = s.execute(sa.text("SELECT COUNT(*) FROM standard")).scalar()
