@@ -50,12 +50,13 @@ _INDUSTRY_KIND = re.compile(r"^[A-Z]{2,4}(?:/[TZ])?$")
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]")
 #: A standard number as printed: prefix (GB, GB/T, YY/T, ISO/TR, ISO/IEC, IEC, CISPR ...), a
 #: number with parts and an optional year, optional amendments (IEC 60601-1:2005+A1:2012,
-#: ISO 2859-1:1999/Amd 1:2011, GB 4943.1-2011/XG1-2014).
+#: ISO 2859-1:1999/Amd 1:2011, GB 4943.1-2011/XG1-2014), guides (ISO/IEC Guide 65:1996).
 _NUMBER = re.compile(
-    r"^(?P<prefix>[A-Z]{2,6}(?:/[A-Z]{1,3})?)\s?(?P<number>\d+(?:\.\d+)*(?:-\d+)*)"
+    r"^(?P<prefix>[A-Z]{2,6}(?:/[A-Z]{1,3})?)\s?(?:GUIDE\s)?(?P<number>\d+(?:\.\d+)*(?:-\d+)*)"
     r"(?:[-:](?P<year>(?:19|20)\d{2}))?(?:(?:\+|/)(?:A|AMD|XG)\s?\d+[-:](?:19|20)\d{2})*$"
 )
-_CNCA = re.compile(r"^CNCA-[A-Z0-9]+(?:-[A-Z0-9]+)*(?::(?:19|20)\d{2})?$")
+#: rules of certification and accreditation bodies: CNCA-C09-02:2025, CNAS-CL01:2018
+_BODY_RULE = re.compile(r"^[A-Z]{2,6}-[A-Z0-9]+(?:-[A-Z0-9]+)*(?::(?:19|20)\d{2})?$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _URL = re.compile(r"^https?://\S+$")
 _SOURCE_ID = re.compile(r"^S\d{2,3}$")
@@ -206,7 +207,7 @@ def parse_code(raw: str | None) -> str:
     """A standard, rule or regulation number as printed, with spacing and dashes made canonical.
 
     Standard numbers need a letter prefix and a number (``GB/T 16886.1-2011``, ``IEC 60601-1:2012``);
-    CNCA rules look like ``CNCA-C09-02:2025``; regulations are written in Chinese
+    certification and accreditation rules look like ``CNCA-C09-02:2025`` or ``CNAS-CL01:2018``; regulations are written in Chinese
     (``国务院令第739号``). Anything else, or text with list separators, is malformed.
     """
     text = _clean(raw)
@@ -220,7 +221,7 @@ def parse_code(raw: str | None) -> str:
     if m:  # the prefix in capitals and one space after it; the rest as printed (ISO ...:1999/Amd 1:2011)
         prefix = m.group("prefix")
         return f"{prefix} {text[len(prefix):].lstrip()}"
-    if _CNCA.match(text.upper()):
+    if _BODY_RULE.match(text.upper()):
         return text.upper()
     raise FieldProblem(
         f"编号格式不正确 \"{text[:60]}\" (malformed code; expected e.g. GB/T 16886.1-2011, IEC 60601-1:2012, "
