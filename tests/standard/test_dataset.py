@@ -195,3 +195,20 @@ def test_docs_example_imports_without_rejects(db_url, tmp_path):
     example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "standards.csv"
     report, rejects = _import(db_url, example, tmp_path)
     assert rejects == [] and report.imported == report.read > 0
+
+
+@pytest.mark.parametrize("raw, canonical", [
+    ("gb/t16886.1—2011", "GB/T 16886.1-2011"), ("ISO 2859-1:1999/Amd 1:2011", "ISO 2859-1:1999/Amd 1:2011"),
+    ("IEC 60601-1:2005+A1:2012", "IEC 60601-1:2005+A1:2012"), ("ISO/IEC Guide 65:1996", "ISO/IEC Guide 65:1996"),
+    ("CNAS-CL01:2018", "CNAS-CL01:2018"), ("cnca-c09-02:2025", "CNCA-C09-02:2025"), ("国务院令第739号", "国务院令第739号"),
+])
+def test_codes_are_read_as_printed_in_canonical_spacing(raw, canonical):
+    assert dataset.parse_code(raw) == canonical
+
+
+@pytest.mark.parametrize("raw", ["99007-2024", "GB", "GB 9706.1-2020; GB 9706.1-2007", "GB/T abc", ""])
+def test_malformed_codes_are_refused(raw):
+    from lingqu.kit.normalize import FieldProblem
+
+    with pytest.raises(FieldProblem):
+        dataset.parse_code(raw)
