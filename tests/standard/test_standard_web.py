@@ -162,3 +162,13 @@ def test_english_switch_translates_the_standards_pages(db_url, app_client):
     app_client.cookies.set("lang", "en")
     page = app_client.get("/standards/" + quote("GB 4943.1-2022")).text
     assert "Facts and sources" in page and "Replacement timeline" in page
+
+
+def test_changes_page_filters_the_list_by_standard(db_url, app_client):
+    make_world(db_url)
+    _scan(db_url)
+    page = app_client.get("/standards/changes", params={"code": "GB 31241-2014"}).text
+    table = page[page.index('id="change-alerts"'):]
+    assert "GB 31241-2014" in table and "GB 4943.1-2011" not in table
+    summary = page[page.index('id="change-summary"'):page.index('id="change-alerts"')]
+    assert "GB 4943.1-2011" in summary  # the summary still counts every edition

@@ -44,19 +44,26 @@ def standard_list(request: Request, session: SessionDep, q: str = "", kind: str 
     })
 
 
-def _changes_page(request: Request, session, scope: Scope, status: str = "", message: str = "",
+#: alert rows listed on the page below the summary (the summary always counts all of them)
+PAGE_ROWS = 300
+
+
+def _changes_page(request: Request, session, scope: Scope, status: str = "", message: str = "", code: str = "",
                   status_code: int = 200) -> HTMLResponse:
     alerts = changes.list_alerts(session, scope, status or None)
+    groups = changes.summary(alerts)
+    shown = [a for a in alerts if a["code"] == code] if code else alerts
     return templates.TemplateResponse(request, "standard_changes.html", {
-        "nav": "standards", "alerts": alerts, "groups": changes.summary(alerts), "status": status,
+        "nav": "standards", "alerts": shown[:PAGE_ROWS], "total": len(shown), "groups": groups, "status": status, "code": code,
         "is_enterprise": scope.uscc is not None, "message": message, "change_labels": changes.CHANGE_LABELS,
     }, status_code=status_code)
 
 
 @router.get("/standards/changes", response_class=HTMLResponse, dependencies=[ALERT_READERS])
-def change_alerts(request: Request, session: SessionDep, scope: Scope = ScopeDep, status: str = "") -> HTMLResponse:
+def change_alerts(request: Request, session: SessionDep, scope: Scope = ScopeDep, status: str = "",
+                  code: str = "") -> HTMLResponse:
     try:
-        return _changes_page(request, session, scope, status)
+        return _changes_page(request, session, scope, status, code=code)
     except LingquError as exc:
         return error_page(request, exc)
 
