@@ -72,6 +72,7 @@ RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
     ("GET", "/api/v1/standards/changes"): (ENTERPRISE_DATA, False),
     ("POST", "/api/v1/standards/changes/{change_id}/ack"): (ENTERPRISE_DATA, True),
     ("POST", "/api/v1/standards/changes/{change_id}/close"): (REGULATORS, False),
+    ("GET", "/api/v1/standards/applicable/{uscc}"): (ENTERPRISE_DATA, True),
     ("GET", "/api/v1/standards/{code:path}/edition"): (ALL, False),
     ("GET", "/api/v1/standards/{code:path}"): (ALL, False),
 }

@@ -172,3 +172,18 @@ def test_changes_page_filters_the_list_by_standard(db_url, app_client):
     assert "GB 31241-2014" in table and "GB 4943.1-2011" not in table
     summary = page[page.index('id="change-summary"'):page.index('id="change-alerts"')]
     assert "GB 4943.1-2011" in summary  # the summary still counts every edition
+
+
+def test_standards_applicable_to_an_enterprise_follow_its_products(db_url, anonymous_client):
+    make_world(db_url)
+    client = _as(anonymous_client, db_url, "ent", "enterprise", uscc=SZ)
+    body = client.get(f"/api/v1/standards/applicable/{SZ}").json()
+    codes = {s["code"] for s in body["standards"]}
+    assert body["categories"] == ["PB"]
+    assert {"GB 4943.1-2022", "GB 31241-2022", "GB/T 35590-2017", "GB/T 2828.1-2012"} <= codes
+    assert "GB 4943.1-2011" not in codes and "GB 9706.1-2020" not in codes  # superseded; other cluster
+    assert client.get(f"/api/v1/standards/applicable/{GZ}").status_code == 404
+    assert 'id="applicable"' in client.get("/standards/changes").text
+    gz_reg = _as(anonymous_client, db_url, "reg-gz", "regulator", city_code="440100")
+    assert gz_reg.get(f"/api/v1/standards/applicable/{SZ}").status_code == 404
+    assert gz_reg.get(f"/api/v1/standards/applicable/{GZ}").status_code == 200

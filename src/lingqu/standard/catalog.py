@@ -198,3 +198,22 @@ def export(session: Session, out: str | Path) -> int:
         for s in rows:
             w.writerow([_value(s, c) for c in dataset.HEADER])
     return len(rows)
+
+
+def applicable(session: Session, uscc: str, scope: Scope) -> dict:
+    """The editions in force or upcoming that apply to an enterprise, through its products' categories."""
+    e = repository.enterprise_by_uscc(session, (uscc or "").strip().upper())
+    if e is None:
+        raise NotFound(f"未找到统一社会信用代码为 {uscc} 的企业 (no such enterprise)", field="uscc")
+    scope.check_enterprise(e.uscc, e.city_code)
+    by_code: dict[str, dict] = {}
+    for s, cat in repository.standards_for_enterprise(session, e.id):
+        if s.status not in ("current", "upcoming"):
+            continue
+        item = by_code.setdefault(s.code, {"code": s.code, "title_zh": s.title_zh or s.title_en, "kind": s.kind,
+                                           "status": s.status, "status_label": STATUS_LABELS.get(s.status, s.status),
+                                           "effective": _iso(s.effective), "categories": []})
+        item["categories"].append(cat)
+    cats = sorted({c for i in by_code.values() for c in i["categories"]})
+    return {"uscc": e.uscc, "name": e.name, "categories": cats,
+            "standards": sorted(by_code.values(), key=lambda i: (i["status"] != "upcoming", i["code"]))}

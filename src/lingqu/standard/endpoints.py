@@ -51,6 +51,12 @@ def post_close(change_id: ChangeId, body: CloseIn, request: Request, session: Se
     return changes.close(session, change_id, body.note, scope, actor=_actor(request))
 
 
+@router.get("/applicable/{uscc}", dependencies=[ALERT_READERS])
+def get_applicable(uscc: str, session: SessionDep, scope: Scope = ScopeDep) -> dict:
+    """Editions in force or upcoming that apply to the enterprise's products (another tenant: 404)."""
+    return catalog.applicable(session, uscc, scope)
+
+
 @router.get("/{code:path}/edition", dependencies=[EVERYONE])
 def get_edition(code: str, session: SessionDep, on: dt.date | None = Query(None, description="YYYY-MM-DD, default today")) -> dict:
     """The edition of ``code`` in force on ``on``, with the replacement chain."""

@@ -53,8 +53,9 @@ def _changes_page(request: Request, session, scope: Scope, status: str = "", mes
     alerts = changes.list_alerts(session, scope, status or None)
     groups = changes.summary(alerts)
     shown = [a for a in alerts if a["code"] == code] if code else alerts
+    mine = catalog.applicable(session, scope.uscc, scope) if scope.uscc else None
     return templates.TemplateResponse(request, "standard_changes.html", {
-        "nav": "standards", "alerts": shown[:PAGE_ROWS], "total": len(shown), "groups": groups, "status": status, "code": code,
+        "nav": "standards", "alerts": shown[:PAGE_ROWS], "total": len(shown), "groups": groups, "status": status, "code": code, "mine": mine,
         "is_enterprise": scope.uscc is not None, "message": message, "change_labels": changes.CHANGE_LABELS,
     }, status_code=status_code)
 

@@ -137,3 +137,17 @@ def change_alert(session: Session, alert_id: int, *, for_update: bool = False):
     if for_update:
         stmt = stmt.with_for_update(of=StandardChangeAlert)
     return session.execute(stmt).one_or_none()
+
+
+def enterprise_by_uscc(session: Session, uscc: str) -> Enterprise | None:
+    return session.scalars(select(Enterprise).where(Enterprise.uscc == uscc)).one_or_none()
+
+
+def standards_for_enterprise(session: Session, enterprise_id: int) -> list[tuple[Standard, str]]:
+    """(edition, category) for every category of the enterprise's products the edition applies to."""
+    stmt = (select(Standard, StandardCategory.category_code)
+            .join(StandardCategory, StandardCategory.standard_id == Standard.id)
+            .join(Product, Product.category == StandardCategory.category_code)
+            .where(Product.enterprise_id == enterprise_id).distinct()
+            .order_by(Standard.code, StandardCategory.category_code))
+    return [(s, c) for s, c in session.execute(stmt)]
