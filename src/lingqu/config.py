@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     secret_key: str = "dev-secret-change-me"
     #: Rows per chunk for bulk imports: bounds memory, and is the unit of columnar work.
     import_chunk_rows: int = 200_000
+    #: Standard change alerts: a supersession, withdrawal or new edition whose date lies within
+    #: this many days of the as-of date reaches every maker of the categories it applies to.
+    standard_change_days: int = 180
 
     @field_validator("environment")
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from lingqu.acceptance import service as acceptance_service
 from lingqu.app import iter_routes
@@ -100,7 +101,21 @@ RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
     # standards are public knowledge: every logged-in role searches them
     ("GET", "/standards/search"): (ALL, False),
     ("GET", "/api/v1/standards/search"): (ALL, False),
+    ("GET", "/standards"): (ALL, False),
+    ("GET", "/standards/changes"): (ENTERPRISE_DATA, False),
+    ("POST", "/standards/changes/{change_id}/ack"): (ENTERPRISE_DATA, True),
+    ("POST", "/standards/changes/{change_id}/close"): (REGULATORS, False),
+    ("GET", "/standards/{code:path}"): (ALL, False),
+    ("GET", "/api/v1/standards/changes"): (ENTERPRISE_DATA, False),
+    ("POST", "/api/v1/standards/changes/{change_id}/ack"): (ENTERPRISE_DATA, True),
+    ("POST", "/api/v1/standards/changes/{change_id}/close"): (REGULATORS, False),
+    ("GET", "/api/v1/standards/applicable/{uscc}"): (ENTERPRISE_DATA, True),
+    ("GET", "/api/v1/standards/{code:path}/edition"): (ALL, False),
+    ("GET", "/api/v1/standards/{code:path}"): (ALL, False),
 }
+
+#: per-enterprise objects named by id in a route: placeholder -> {uscc: id of that enterprise's object}
+OBJECT_IDS: dict[str, dict[str, int]] = {}
 
 USERS = {
     "regulator": ("regulator", {"city_code": "440300"}),
@@ -145,6 +160,18 @@ def world(db_url):
             s.flush()
             s.add(TestResult(batch_id=b.id, test_item="转换效率", passed=False))
         acceptance_service.create_line(s, "L1", "II", "1.0", "single", actor="test")
+        from lingqu.standard.models import Standard, StandardChangeAlert
+
+        old = s.scalars(sa.select(Standard).where(Standard.code == "GB 4943.1-2011")).one()
+        ids = {}
+        for e in s.scalars(sa.select(Enterprise)):
+            a = StandardChangeAlert(standard_id=old.id, enterprise_id=e.id, change="superseded",
+                                    transition_on=dt.date(2023, 8, 1), successors="GB 4943.1-2022", categories=["PB"],
+                                    certificates=[], first_as_of=dt.date(2026, 1, 1), last_as_of=dt.date(2026, 1, 1))
+            s.add(a)
+            s.flush()
+            ids[e.uscc] = a.id
+        OBJECT_IDS["{change_id}"] = ids
         lab = Institution(name="深圳某检测中心", kind="lab", city_code="440300")
         lab_gz = Institution(name="广州某检测中心", kind="lab", city_code="440100")
         s.add_all([lab, lab_gz])
@@ -171,7 +198,8 @@ def _client_as(anonymous_client, who):
 
 
 def _call(client, method, path, public=False):
-    path = path.replace("{code}", "L1").replace("{alert_id}", "1").replace("{plan_id}", "1")
+    path = (path.replace("{code:path}", "GB/T 2828.1-2012").replace("{code}", "L1").replace("{alert_id}", "1")
+            .replace("{plan_id}", "1"))
     if method == "GET":
         return client.get(path, follow_redirects=False)
     if path.startswith("/api/"):
@@ -199,6 +227,11 @@ def test_matrix(who, world, anonymous_client):
             targets = {"own": SZ, "other": GZ} if per_enterprise else {"": None}
         for label, uscc in targets.items():
             url = path.replace("{uscc}", uscc).replace("{request_id}", uscc) if uscc else path
+            for placeholder, ids in OBJECT_IDS.items():
+                if uscc in ids and placeholder in url:
+                    url = url.replace(placeholder, str(ids[uscc]))
+                else:
+                    url = url.replace(placeholder, "1")
             r = _call(client, method, url, public=roles == PUBLIC)
             if roles == PUBLIC:
                 ok = r.status_code != 401 and not (r.status_code == 303 and r.headers.get("location", "").startswith("/login?"))

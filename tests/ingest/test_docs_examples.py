@@ -9,9 +9,9 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 
-@pytest.mark.parametrize("kind", ["enterprises", "sampling", "institutions"])
+@pytest.mark.parametrize("kind", ["enterprises", "sampling", "institutions", "standards", "products"])
 def test_documented_example_imports_without_rejects(kind, run_import):
-    if kind == "sampling":
+    if kind in ("sampling", "products"):
         run_import("enterprises", EXAMPLES / "enterprises.csv")
     report, rejects = run_import(kind, EXAMPLES / f"{kind}.csv")
     assert report.rejected == 0, rejects

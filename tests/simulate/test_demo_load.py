@@ -43,3 +43,23 @@ def test_sampled_item_names_join_the_reference_items(db_url, tmp_path_factory):
             "SELECT DISTINCT r.test_item FROM test_result r LEFT JOIN test_item t ON t.name_zh = r.test_item WHERE t.id IS NULL"
         )).scalars().all()
     assert unmatched == []
+
+
+def test_demo_world_has_products_for_every_enterprise_and_real_change_alerts(db_url, tmp_path_factory):
+    """Every enterprise makes at least one categorised product, and loading the demo raises
+    standard-change alerts for certificates citing superseded editions (GB 31241-2014,
+    GB 9706.1-2007 ...), with no duplicates when loaded again."""
+    world = tmp_path_factory.mktemp("world")
+    generate_world(world, seed=3, enterprises=300)
+    load_world(world, db_url)
+    with unit_of_work(db_url) as s:
+        without = s.execute(sa.text(
+            "SELECT COUNT(*) FROM enterprise e WHERE NOT EXISTS (SELECT 1 FROM product p WHERE p.enterprise_id = e.id)")).scalar()
+        alerts = s.execute(sa.text(
+            "SELECT st.code, COUNT(*) FROM standard_change_alert a JOIN standard st ON st.id = a.standard_id GROUP BY st.code")).all()
+    assert without == 0
+    by_code = dict(alerts)
+    assert by_code.get("GB 31241-2014", 0) > 0 and by_code.get("GB 9706.1-2007", 0) > 0
+    load_world(world, db_url)
+    with unit_of_work(db_url) as s:
+        assert s.execute(sa.text("SELECT COUNT(*) FROM standard_change_alert")).scalar() == sum(by_code.values())

@@ -97,7 +97,7 @@ def test_same_seed_and_arguments_give_identical_bytes_in_every_file(world, tmp_p
     again = tmp_path / "again"
     generate_world(again, seed=1)
     assert _files(again) == _files(world)
-    assert len(_files(world)) == 12  # 6 CSV files, 4 truth CSV files, truth/README.md, manifest.json
+    assert len(_files(world)) == 13  # 7 CSV files, 4 truth CSV files, truth/README.md, manifest.json
     for name in _files(world):
         assert (again / name).read_bytes() == (world / name).read_bytes(), name
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lingqu.db.base import Base
@@ -27,6 +27,20 @@ class Enterprise(Base):
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+
+
+class Product(Base):
+    """A product an enterprise makes, with the category that decides which standards apply to it."""
+
+    __tablename__ = "product"
+    __table_args__ = (UniqueConstraint("enterprise_id", "name", "model"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(100), default="")
+    brand: Mapped[str] = mapped_column(String(100), default="")
+    category: Mapped[str] = mapped_column(ForeignKey("product_category.code"), index=True)
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class Certificate(Base):

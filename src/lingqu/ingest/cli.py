@@ -1,4 +1,4 @@
-"""``lingqu import enterprises|sampling|institutions|complaints|certificates|assistance FILE``.
+"""``lingqu import enterprises|sampling|institutions|complaints|certificates|assistance|standards|products FILE``.
 
 Exit codes: 0 every row imported (or unchanged); 1 some rows rejected (they are in the rejects
 file; the valid rows are imported — or, with --strict, nothing is); 2 the file is unusable.
@@ -21,6 +21,8 @@ HELP = {
     "complaints": "投诉 Complaints: complaint_id, uscc, received_on, channel, category, description",
     "certificates": "证书 Certificates: certificate_no, uscc, kind, product, model, standard, dates, status",
     "assistance": "帮扶 Assistance: assistance_id, uscc, started_on, kind, provider",
+    "standards": "标准 Standards: code, titles, kind, status, dates, replaces/replaced_by, adopts, categories, source",
+    "products": "产品 Products: uscc, name, model, brand, category (PB, LIB, ADP, ITE, MD01..MD22, IVD)",
 }
 
 

@@ -192,3 +192,75 @@ assistance = _owned_by_enterprise(
     "assistance", "assistance_id", ["assistance_no", "started_on", "kind", "provider"],
     {"_sources": ["started_on", "kind", "provider"], "kind": "", "provider": ""},
 )
+
+
+# --- standards and products ------------------------------------------------------------------
+
+STANDARD_VALUES = [
+    "title_zh", "title_en", "kind", "status", "issued", "effective", "withdrawn", "replaces", "replaced_by", "adopts",
+    "categories", "domain", "source", "verification",
+]
+
+
+def _standard_row_problems(df: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose fields are each valid but contradict each other: ``_line``, columns, reason."""
+    from lingqu.standard.dataset import kind_mismatch
+
+    mismatch = pl.struct("kind", "code").map_elements(lambda r: kind_mismatch(r["kind"], r["code"]), return_dtype=pl.String)
+    own = pl.col("code")
+    checks: list[tuple[str, pl.Expr, pl.Expr | str]] = [
+        ("kind|code", mismatch.is_not_null(), mismatch),
+        ("title_zh|title_en", pl.col("title_zh").is_null() & pl.col("title_en").is_null(),
+         "中文和英文名称都为空 (give at least one title)"),
+        ("issued|effective", pl.col("issued") > pl.col("effective"),
+         pl.format("发布日期 {} 晚于实施日期 {} (issued after effective)", pl.col("issued"), pl.col("effective"))),
+        ("withdrawn", pl.col("withdrawn") < pl.col("effective"),
+         pl.format("废止日期 {} 早于实施日期 {} (withdrawn before it took effect)", pl.col("withdrawn"), pl.col("effective"))),
+        ("status|withdrawn", pl.col("withdrawn").is_not_null() & pl.col("status").is_in(["current", "upcoming"]),
+         "有废止日期但状态为现行或即将实施 (a withdrawal date is given but the status is current or upcoming)"),
+        ("status|effective", (pl.col("status") == "upcoming") & pl.col("effective").is_null(),
+         "即将实施的标准须有实施日期 (an upcoming edition needs its effective date)"),
+        ("replaces", pl.col("replaces").fill_null("").str.split(";").list.contains(own),
+         "代替标准中含本标准自身 (an edition cannot replace itself)"),
+        ("replaced_by", pl.col("replaced_by").fill_null("").str.split(";").list.contains(own),
+         "被代替标准中含本标准自身 (an edition cannot be replaced by itself)"),
+    ]
+    parts = [
+        df.filter(cond.fill_null(False)).select(
+            LINE, pl.lit(cols).alias("_bad_columns"), (reason if isinstance(reason, pl.Expr) else pl.lit(reason)).alias("_reason"),
+        )
+        for cols, cond, reason in checks
+    ]
+    bad = pl.concat(parts) if parts else EMPTY_REJECTS
+    if bad.is_empty():
+        return EMPTY_REJECTS
+    return bad.group_by(LINE, maintain_order=True).agg(
+        pl.col("_bad_columns").str.join("|"), pl.col("_reason").str.join("; "),
+    ).select(LINE, "_bad_columns", "_reason")
+
+
+def standards(session: Session, df: pl.DataFrame, state: ImportState) -> Outcome:
+    """Editions of standards by code; applicability links are refreshed for every row written."""
+    from lingqu.standard import repository as standard_repo
+
+    df, dups = drop_duplicates(df, ["code"], state, "code")
+    bad = _standard_row_problems(df)
+    df = df.join(bad.select(LINE), on=LINE, how="anti")
+    rows = df.select(
+        LINE, "code", pl.col("title_zh").fill_null(""), pl.col("title_en").fill_null(""), "kind", "status", "issued", "effective", "withdrawn",
+        *[pl.col(c).fill_null("") for c in ("replaces", "replaced_by", "adopts", "categories")],
+        pl.col("domain").fill_null("general"), "source", pl.col("verification").fill_null(""),
+    )
+    status = upsert(session, state, "standard", rows, ["code"], STANDARD_VALUES, with_ids=True)
+    written = status.filter(pl.col(STATUS) != "unchanged").join(rows.select(LINE, "categories"), on=LINE)
+    standard_repo.replace_categories(session, written.select("id", "categories"))
+    return Outcome(status.select(LINE, STATUS), pl.concat([dups, bad]))
+
+
+def products(session: Session, df: pl.DataFrame, state: ImportState) -> Outcome:
+    df = df.with_columns(pl.col("model").fill_null(""))
+    df, dups = drop_duplicates(df, ["uscc", "name", "model"], state, "uscc|name|model")
+    df, unknown = _link_enterprises(session, df)
+    rows = df.select(LINE, "enterprise_id", "name", "model", pl.col("brand").fill_null(""), "category", "extra")
+    status = upsert(session, state, "product", rows, ["enterprise_id", "name", "model"], ["brand", "category", "extra"])
+    return Outcome(status, pl.concat([dups, unknown]))

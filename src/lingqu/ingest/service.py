@@ -37,6 +37,8 @@ HANDLERS = {
     "complaints": handlers.complaints,
     "certificates": handlers.certificates,
     "assistance": handlers.assistance,
+    "standards": handlers.standards,
+    "products": handlers.products,
 }
 KINDS = tuple(HANDLERS)
 

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lingqu.kit import normalize
+from lingqu.standard import dataset
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str  # text | uscc | city | district | date | verdict | choice | number | int
+    kind: str  # text | uscc | city | district | date | verdict | choice | number | int | custom
     required: bool = False
     aliases: tuple[str, ...] = ()
     choices: dict | None = None
     max_len: int = 200
     minimum: int | None = None
+    #: for ``custom`` columns: value -> canonical value, raising ``normalize.FieldProblem``
+    parse: Callable[[str], str] | None = None
+    #: NFKC-normalise the text (off for official titles, whose full-width punctuation is part of them)
+    nfkc: bool = True
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,41 @@ ASSISTANCE = Spec(
     ("assistance_id",),
 )
 
-SPECS = {s.kind: s for s in (ENTERPRISES, SAMPLING, INSTITUTIONS, COMPLAINTS, CERTIFICATES, ASSISTANCE)}
+STANDARDS = Spec(
+    "standards", "标准",
+    (
+        C("code", "custom", True, "标准编号", "标准号", "编号", "文号", parse=dataset.parse_code),
+        C("title_zh", "text", False, "标准名称", "中文名称", "中文标题", "名称", max_len=500, nfkc=False),
+        C("title_en", "text", False, "英文名称", "英文标题", max_len=500, nfkc=False),
+        C("kind", "custom", True, "类型", "标准类型", "标准类别", parse=dataset.parse_kind),
+        C("status", "choice", True, "状态", "标准状态", choices=dataset.STATUSES),
+        C("issued", "date", False, "发布日期", "发布时间"),
+        C("effective", "date", False, "实施日期", "实施时间", "生效日期"),
+        C("withdrawn", "date", False, "废止日期", "废止时间"),
+        C("replaces", "custom", False, "代替标准", "代替", "替代标准", parse=dataset.parse_codes),
+        C("replaced_by", "custom", False, "被代替标准", "被代替", "被替代", "替代为", parse=dataset.parse_codes),
+        C("adopts", "text", False, "采用国际标准", "采标情况", "采标", max_len=300),
+        C("categories", "custom", False, "适用产品类别", "产品类别", "适用类别", parse=dataset.parse_categories),
+        C("domain", "choice", False, "领域", "所属领域", choices=dataset.DOMAINS),
+        C("source", "custom", True, "来源", "信息来源", "出处", parse=dataset.parse_sources),
+        C("verification", "text", False, "核实说明", "核实情况", "备注", max_len=5000, nfkc=False),
+    ),
+    ("code",),
+)
+
+PRODUCTS = Spec(
+    "products", "产品",
+    (
+        C("uscc", "uscc", True, "统一社会信用代码", "社会信用代码", "信用代码", "生产企业统一社会信用代码"),
+        C("name", "text", True, "产品名称", "名称", "产品"),
+        C("model", "text", False, "规格型号", "型号", "型号规格", max_len=100),
+        C("brand", "text", False, "品牌", "商标", "标称商标", max_len=100),
+        C("category", "custom", True, "产品类别", "类别", "产品分类", "分类编码", parse=dataset.parse_category),
+    ),
+    ("uscc", "name", "model"),
+)
+
+SPECS = {s.kind: s for s in (ENTERPRISES, SAMPLING, INSTITUTIONS, COMPLAINTS, CERTIFICATES, ASSISTANCE, STANDARDS, PRODUCTS)}
 
 
 def header_key(name: str) -> str:

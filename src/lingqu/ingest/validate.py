@@ -46,11 +46,19 @@ def _clean_direct(s: pl.Series) -> pl.Series:
     return s
 
 
-def clean_column(s: pl.Series) -> pl.Series:
+def _clean_keep_form(s: pl.Series) -> pl.Series:
+    """Like ``_clean_direct`` without NFKC: for text whose full-width forms are meaningful."""
+    s = s.str.replace_all(_ZERO_WIDTH, "").str.strip_chars().str.replace_all(r"\s+", " ")
+    return pl.select(pl.when(s == "").then(None).otherwise(s)).to_series()
+
+
+def clean_column(s: pl.Series, nfkc: bool = True) -> pl.Series:
     """Clean a column; columns with few distinct values (most of a sampling sheet) are cleaned
     once per distinct value and mapped back, which is ~10× cheaper than per cell."""
     if s.null_count() == s.len():
         return s
+    if not nfkc:
+        return _clean_keep_form(s)
     distinct = s.unique()
     if distinct.len() * 4 < s.len():
         cleaned = _clean_direct(distinct)
@@ -102,7 +110,7 @@ def validate_chunk(frame: pl.DataFrame, spec: Spec, mapping: dict[str, str], ext
     file_name = {canon: f for f, canon in mapping.items()}
     raw_cols = [c for c in frame.columns if c not in (LINE, OVERFLOW)]
     df = frame.with_columns(
-        [clean_column(frame[f]).alias(canon) for f, canon in mapping.items()]
+        [clean_column(frame[f], spec.column(canon).nfkc).alias(canon) for f, canon in mapping.items()]
         + [pl.lit(None, dtype=pl.String).alias(c.name) for c in spec.columns if c.name not in file_name]
     )
     errs: list[pl.Expr] = []
@@ -113,9 +121,11 @@ def validate_chunk(frame: pl.DataFrame, spec: Spec, mapping: dict[str, str], ext
         err_name = f"_e_{col.name}"
         label = file_name.get(col.name, col.name)
         missing = pl.when(c.is_null()).then(pl.lit(_required_problem(col))) if col.required else None
-        if col.kind in _PARSERS or col.kind == "choice":
+        if col.kind in _PARSERS or col.kind in ("choice", "custom"):
             if col.kind == "choice":
                 parse, dtype = (lambda v, _c=col: normalize.parse_choice(v, _c.name, _c.choices)), pl.String
+            elif col.kind == "custom":
+                parse, dtype = col.parse, pl.String
             else:
                 parse, dtype = _PARSERS[col.kind]
             table = _parse_distinct(df[col.name], parse, dtype).rename(

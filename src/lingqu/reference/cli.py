@@ -23,6 +23,8 @@ def register(groups: dict) -> None:
         report = init_database(url)
         typer.echo(f"数据库已就绪 / database ready: {display_url(url)}")
         typer.echo("参考数据 / reference data: " + ", ".join(f"{k} +{v}" for k, v in report.inserted.items()))
+        for line in report.rejected:
+            typer.secho(f"未载入的标准行 / standard row not loaded: {line}", fg="yellow", err=True)
         if demo:
             from lingqu.simulate.loading import ensure_demo_world
 

@@ -18,7 +18,7 @@ from lingqu.db.engine import unit_of_work
 from lingqu.kit.normalize import clean_text
 from lingqu.db.migrate import upgrade
 from lingqu.reference import repository
-from lingqu.reference.models import CatalogueCategory, City, District, Standard, TestItem
+from lingqu.reference.models import CatalogueCategory, City, District, ProductCategory, TestItem
 
 
 def _rows(name: str) -> list[dict]:
@@ -44,14 +44,10 @@ def _reference_records() -> dict[str, tuple[type, tuple[str, ...], list[dict]]]:
         {"city_code": r["city_code"], "name_zh": r["name_zh"], "name_en": r.get("name_en", ""), "kind": r.get("kind", "")}
         for r in _rows("districts.csv")
     ]
-    standards = [
-        {
-            "code": r["code"], "title_zh": r["title_zh"], "title_en": r["title_en"], "status": r["status"],
-            "issued": _date(r["issued"]), "effective": _date(r["effective"]), "replaces": r["replaces"],
-            "replaced_by": r["replaced_by"], "domain": r["domain"], "adopts": r["adopts"], "source": r["source"],
-            "verification": r["verification"],
-        }
-        for r in _rows("standards_seed.csv")
+    categories = [
+        {"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"], "cluster": r["cluster"],
+         "catalogue_code": r["catalogue_code"], "source": r["source"]}
+        for r in _rows("product_categories.csv")
     ]
     items = [
         {
@@ -70,7 +66,7 @@ def _reference_records() -> dict[str, tuple[type, tuple[str, ...], list[dict]]]:
     return {
         "city": (City, ("code",), cities),
         "district": (District, ("city_code", "name_zh"), districts),
-        "standard": (Standard, ("code",), standards),
+        "product_category": (ProductCategory, ("code",), categories),
         "test_item": (TestItem, ("item_no",), items),
         "catalogue_category": (CatalogueCategory, ("code",), catalogue),
     }
@@ -80,6 +76,8 @@ def _reference_records() -> dict[str, tuple[type, tuple[str, ...], list[dict]]]:
 class LoadReport:
     inserted: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
+    #: shipped rows the importer refused ("file:line column: reason"); a test keeps this empty
+    rejected: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -110,7 +108,44 @@ def load_reference_data(session: Session, actor: str = "lingqu init") -> LoadRep
         if changes:
             record_many(session, actor=actor, action="update", entity=table, changes=changes)
         report.inserted[table], report.updated[table] = inserted, len(changes)
+    report.inserted["standard"], report.updated["standard"], report.rejected = load_standards(session, actor)
     return report
+
+
+def standards_files() -> list:
+    """The standards dataset: ``data/standards.csv`` and any further ``data/standards_*.csv``
+    part (``standards_seed.csv``, the shared seed it was built from, is not loaded)."""
+    folder = resources.files("lingqu") / "data"
+    names = sorted(p.name for p in folder.iterdir() if p.name.startswith("standards") and p.name.endswith(".csv"))
+    return [folder / n for n in names if n != "standards_seed.csv"]
+
+
+def load_standards(session: Session, actor: str = "lingqu init") -> tuple[int, int, list[str]]:
+    """Load the shipped standards through the ``lingqu import standards`` path (same rules, audited
+    updates, applicability links). Returns (inserted, updated, rejected rows).
+
+    A shipped row that does not validate is a data bug caught by
+    ``test_shipped_standards_have_no_rejected_rows``; ``init`` reports it rather than refusing
+    to start, so one bad row among hundreds never leaves a user without a database.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from lingqu.ingest.service import import_file
+
+    inserted = updated = 0
+    rejected: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in standards_files():
+            rejects = Path(tmp) / f"{path.name}.rejects.csv"
+            report = import_file(session, "standards", Path(str(path)), rejects=rejects, actor=actor)
+            inserted += report.inserted
+            updated += report.updated
+            if report.rejected:
+                with rejects.open(encoding="utf-8-sig", newline="") as f:
+                    rows = list(csv.reader(f))[1:]
+                rejected += [f"{path.name}:{r[0]} {r[1]}: {r[2]}" for r in rows]
+    return inserted, updated, rejected
 
 
 def init_database(url: str | None = None) -> LoadReport:

@@ -16,6 +16,7 @@ from lingqu.exceptions import LingquError
 ORDER = (
     ("institutions.csv", "institutions"),
     ("enterprises.csv", "enterprises"),
+    ("products.csv", "products"),
     ("sampling.csv", "sampling"),
     ("complaints.csv", "complaints"),
     ("certificates.csv", "certificates"),
@@ -47,6 +48,10 @@ def load_world(directory: str | Path, url: str | None = None, actor: str = "ling
 
         sync_structured_scopes(session)
         seed_demo(session, uscc, institution_id)
+        # the demo shows real standard-change alerts: certificates citing superseded editions
+        from lingqu.standard.changes import scan
+
+        scan(session, actor=actor)
     return reports
 
 

@@ -16,6 +16,7 @@ from lingqu.simulate.names import CITIES
 COMPLAINT_COLUMNS = ("complaint_id", "uscc", "received_on", "channel", "category", "description")
 CERTIFICATE_COLUMNS = ("certificate_no", "uscc", "kind", "product_name", "model", "standard_code", "issued_on", "expires_on", "status")
 ASSISTANCE_COLUMNS = ("assistance_id", "uscc", "started_on", "kind", "provider")
+PRODUCT_COLUMNS = ("uscc", "name", "model", "brand", "category")
 ENTERPRISE_COLUMNS = ("uscc", "name", "city", "district", "cluster", "address", "founded", "size", "device_class", "catalogue_code")
 QUALITY_COLUMNS = (
     "uscc", "cluster", "size", "cluster_mean_logit", "size_effect", "enterprise_effect", "base_logit",
@@ -266,6 +267,17 @@ def enterprise_rows(block: Block) -> list[tuple]:
          block.catalogue_code[i])
         for i in range(block.n)
     ]
+
+
+def product_rows(block: Block) -> list[tuple]:
+    """One row per model of every enterprise (each has at least one), with its product category:
+    PB for power banks, MD + the 2017 catalogue code for medical devices (product_categories.csv)."""
+    rows = []
+    for m in range(len(block.model_owner)):
+        e = block.model_owner[m]
+        category = "PB" if block.cluster[e] == PB else f"MD{block.catalogue_code[e]}"
+        rows.append((block.uscc[e], block.model_product[m], block.model_name[m], block.model_brand[m], category))
+    return rows
 
 
 def truth_rows(block: Block, profile: np.ndarray, start_day: int, end_day: int) -> tuple[list[tuple], list[tuple]]:

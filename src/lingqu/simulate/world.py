@@ -38,6 +38,7 @@ INSTITUTION_COLUMNS = ("name", "kind", "city", "accreditation_no", "scope", "cap
 #: file (relative to the output folder) → columns, in the order the manifest lists them
 FILES: dict[str, tuple[str, ...]] = {
     "enterprises.csv": records.ENTERPRISE_COLUMNS,
+    "products.csv": records.PRODUCT_COLUMNS,
     "sampling.csv": SAMPLING_COLUMNS,
     "complaints.csv": records.COMPLAINT_COLUMNS,
     "certificates.csv": records.CERTIFICATE_COLUMNS,
@@ -140,6 +141,7 @@ def generate_world(
             sampling = simulate_sampling(r_samp, block, years, batch_counters, batch_width)
 
             sinks["enterprises.csv"].write_rows(records.enterprise_rows(block))
+            sinks["products.csv"].write_rows(records.product_rows(block))
             sinks["sampling.csv"].write_frame(sampling.rows, 1)
             sinks["complaints.csv"].write_rows(records.complaints(r_comp, block, start_year, months, complaint_ids, other_width))
             sinks["certificates.csv"].write_rows(

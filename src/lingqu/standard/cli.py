@@ -10,6 +10,9 @@ import typer
 
 def register(groups: dict) -> None:
     standards = groups["standards"]
+    from lingqu.standard.kb_cli import register_knowledge_base
+
+    register_knowledge_base(standards)
 
     @standards.command("search")
     def search(

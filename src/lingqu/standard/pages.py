@@ -1,23 +1,31 @@
-"""HTML pages of the standards knowledge base: the search page.
+"""Pages of the standards knowledge base: search, the list, one edition, and the change alerts.
 
-``/standards/search`` is declared before any ``/standards/{code}`` page so that "search" is
-never read as a standard number. Standards are public knowledge: every logged-in role may search.
+Standard numbers contain ``/`` (GB/T ...), so ``/standards/{code}`` takes the rest of the path and
+must stay the last route of this router; ``/standards/search`` comes first so that "search" is
+never read as a standard number. Standards are public knowledge: every logged-in role may read them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
+from lingqu.auth.scope import Scope
 from lingqu.exceptions import LingquError, ValidationError
-from lingqu.standard import service
-from lingqu.web.access import allow
+from lingqu.standard import catalog, changes, service
+from lingqu.web.access import ScopeDep, allow
 from lingqu.web.deps import SessionDep, error_page
+from lingqu.web.sessions import check_csrf
 from lingqu.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
+EVERYONE = allow("regulator", "enterprise", "institution", "admin")
+ALERT_READERS = allow("regulator", "enterprise", "admin")
+ALERT_CLOSERS = allow("regulator", "admin")
 PER_PAGE = 20
 MAX_PAGE = 500  # 10,000 results: deeper than anyone pages through a standards list
 
@@ -39,7 +47,7 @@ def _page_number(page: str | None) -> int:
     return n
 
 
-@router.get("/standards/search", response_class=HTMLResponse, dependencies=[allow("regulator", "enterprise", "institution", "admin")])
+@router.get("/standards/search", response_class=HTMLResponse, dependencies=[EVERYONE])
 def standards_search(request: Request, session: SessionDep, q: str = "", status: str = "", kind: str = "", domain: str = "",
                      page: str | None = None) -> HTMLResponse:
     params = {"q": q, "status": status, "kind": kind, "domain": domain}
@@ -55,3 +63,84 @@ def standards_search(request: Request, session: SessionDep, q: str = "", status:
         "examples": ["GB 9706.1-2020", "gb9706.1", "ISO 13485", "移动电源", "电池", "医用电气设备 电磁兼容", "risk management"],
     }
     return templates.TemplateResponse(request, "standards_search.html", context)
+
+
+def _actor(request: Request) -> str:
+    user = getattr(request.state, "user", None)
+    return getattr(user, "username", None) or "web"
+
+
+@router.get("/standards", response_class=HTMLResponse, dependencies=[EVERYONE])
+def standard_list(request: Request, session: SessionDep, q: str = "", kind: str = "", status: str = "",
+                  category: str = "", domain: str = "") -> HTMLResponse:
+    try:
+        rows = catalog.list_standards(session, q=q, kind=kind, status=status, category=category, domain=domain)
+    except LingquError as exc:
+        return error_page(request, exc)
+    return templates.TemplateResponse(request, "standard_list.html", {
+        "nav": "standards", "rows": rows, "choices": catalog.filter_choices(session), "status_labels": catalog.STATUS_LABELS,
+        "f": {"q": q, "kind": kind, "status": status, "category": category, "domain": domain},
+    })
+
+
+#: alert rows listed on the page below the summary (the summary always counts all of them)
+PAGE_ROWS = 300
+
+
+def _changes_page(request: Request, session, scope: Scope, status: str = "", message: str = "", code: str = "",
+                  status_code: int = 200) -> HTMLResponse:
+    alerts = changes.list_alerts(session, scope, status or None)
+    groups = changes.summary(alerts)
+    shown = [a for a in alerts if a["code"] == code] if code else alerts
+    mine = catalog.applicable(session, scope.uscc, scope) if scope.uscc else None
+    return templates.TemplateResponse(request, "standard_changes.html", {
+        "nav": "standards", "alerts": shown[:PAGE_ROWS], "total": len(shown), "groups": groups, "status": status, "code": code, "mine": mine,
+        "is_enterprise": scope.uscc is not None, "message": message, "change_labels": changes.CHANGE_LABELS,
+    }, status_code=status_code)
+
+
+@router.get("/standards/changes", response_class=HTMLResponse, dependencies=[ALERT_READERS])
+def change_alerts(request: Request, session: SessionDep, scope: Scope = ScopeDep, status: str = "",
+                  code: str = "") -> HTMLResponse:
+    try:
+        return _changes_page(request, session, scope, status, code=code)
+    except LingquError as exc:
+        return error_page(request, exc)
+
+
+@router.post("/standards/changes/{change_id}/ack", response_class=HTMLResponse, dependencies=[ALERT_READERS])
+def change_ack(request: Request, change_id: str, session: SessionDep, scope: Scope = ScopeDep,
+               csrf: str = Form("", alias="csrf_token")) -> HTMLResponse:
+    check_csrf(request, csrf)
+    try:
+        a = changes.acknowledge(session, change_id, scope, actor=_actor(request))
+        return _changes_page(request, session, scope, message=f"已确认预警 #{a['id']}（{a['code']}）")
+    except LingquError as exc:
+        return error_page(request, exc)
+
+
+@router.post("/standards/changes/{change_id}/close", response_class=HTMLResponse, dependencies=[ALERT_CLOSERS])
+def change_close(request: Request, change_id: str, session: SessionDep, scope: Scope = ScopeDep,
+                 note: str = Form(""), csrf: str = Form("", alias="csrf_token")) -> HTMLResponse:
+    check_csrf(request, csrf)
+    try:
+        a = changes.close(session, change_id, note, scope, actor=_actor(request))
+        return _changes_page(request, session, scope, message=f"已关闭预警 #{a['id']}（{a['code']}）")
+    except LingquError as exc:
+        return error_page(request, exc)
+
+
+@router.get("/standards/{code:path}", response_class=HTMLResponse, dependencies=[EVERYONE])
+def standard_detail(request: Request, code: str, session: SessionDep, scope: Scope = ScopeDep, on: str = "") -> HTMLResponse:
+    """Keep last: the code takes the rest of the path."""
+    try:
+        try:
+            day = dt.date.fromisoformat(on) if on else None
+        except ValueError:
+            raise ValidationError(f"日期格式应为 YYYY-MM-DD (on must be a date, got {on!r})", field="on") from None
+        d = catalog.detail(session, code, scope, day)
+    except LingquError as exc:
+        return error_page(request, exc)
+    return templates.TemplateResponse(request, "standard_detail.html", {
+        "nav": "standards", "d": d, "timeline_json": json.dumps(d["timeline"], ensure_ascii=False),
+    })

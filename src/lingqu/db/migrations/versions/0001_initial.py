@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 17:06:19.629398
+Create Date: 2026-11-24 17:23:17.937614
 """
 from alembic import op
 import sqlalchemy as sa
@@ -101,6 +101,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('code', name=op.f('pk_city')),
     sa.UniqueConstraint('name_zh', name=op.f('uq_city_name_zh'))
     )
+    op.create_table('product_category',
+    sa.Column('code', sa.String(length=10), nullable=False),
+    sa.Column('name_zh', sa.String(length=60), nullable=False),
+    sa.Column('name_en', sa.String(length=120), nullable=False),
+    sa.Column('cluster', sa.String(length=20), nullable=False),
+    sa.Column('catalogue_code', sa.String(length=4), nullable=False),
+    sa.Column('source', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('code', name=op.f('pk_product_category'))
+    )
+    with op.batch_alter_table('product_category', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_product_category_cluster'), ['cluster'], unique=False)
+
     op.create_table('sampling_plan',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('period', sa.String(length=20), nullable=False),
@@ -126,9 +138,12 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=60), nullable=False),
     sa.Column('title_zh', sa.Text(), nullable=False),
     sa.Column('title_en', sa.Text(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('status', sa.String(length=80), nullable=False),
     sa.Column('issued', sa.Date(), nullable=True),
     sa.Column('effective', sa.Date(), nullable=True),
+    sa.Column('withdrawn', sa.Date(), nullable=True),
+    sa.Column('categories', sa.Text(), nullable=False),
     sa.Column('replaces', sa.Text(), nullable=False),
     sa.Column('replaced_by', sa.Text(), nullable=False),
     sa.Column('domain', sa.String(length=40), nullable=False),
@@ -238,6 +253,16 @@ def upgrade() -> None:
     with op.batch_alter_table('lot_inspection', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lot_inspection_line_id'), ['line_id'], unique=False)
 
+    op.create_table('standard_category',
+    sa.Column('standard_id', sa.Integer(), nullable=False),
+    sa.Column('category_code', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['category_code'], ['product_category.code'], name=op.f('fk_standard_category_category_code_product_category')),
+    sa.ForeignKeyConstraint(['standard_id'], ['standard.id'], name=op.f('fk_standard_category_standard_id_standard'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('standard_id', 'category_code', name=op.f('pk_standard_category'))
+    )
+    with op.batch_alter_table('standard_category', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_standard_category_category_code'), ['category_code'], unique=False)
+
     op.create_table('app_user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=60), nullable=False),
@@ -332,6 +357,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_complaint_enterprise_id'), ['enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaint_received_on'), ['received_on'], unique=False)
 
+    op.create_table('product',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('model', sa.String(length=100), nullable=False),
+    sa.Column('brand', sa.String(length=100), nullable=False),
+    sa.Column('category', sa.String(length=10), nullable=False),
+    sa.Column('extra', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['category'], ['product_category.code'], name=op.f('fk_product_category_product_category')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_product_enterprise_id_enterprise')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_product')),
+    sa.UniqueConstraint('enterprise_id', 'name', 'model', name=op.f('uq_product_enterprise_id'))
+    )
+    with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_product_category'), ['category'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_enterprise_id'), ['enterprise_id'], unique=False)
+
     op.create_table('risk_grade',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
@@ -348,6 +390,33 @@ def upgrade() -> None:
     with op.batch_alter_table('risk_grade', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_risk_grade_as_of'), ['as_of'], unique=False)
         batch_op.create_index(batch_op.f('ix_risk_grade_enterprise_id'), ['enterprise_id'], unique=False)
+
+    op.create_table('standard_change_alert',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('standard_id', sa.Integer(), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('change', sa.String(length=20), nullable=False),
+    sa.Column('transition_on', sa.Date(), nullable=True),
+    sa.Column('successors', sa.Text(), nullable=False),
+    sa.Column('categories', sa.JSON(), nullable=False),
+    sa.Column('certificates', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('first_as_of', sa.Date(), nullable=False),
+    sa.Column('last_as_of', sa.Date(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('acknowledged_by', sa.String(length=100), nullable=False),
+    sa.Column('closed_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_standard_change_alert_enterprise_id_enterprise')),
+    sa.ForeignKeyConstraint(['standard_id'], ['standard.id'], name=op.f('fk_standard_change_alert_standard_id_standard'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_standard_change_alert')),
+    sa.UniqueConstraint('standard_id', 'enterprise_id', name=op.f('uq_standard_change_alert_standard_id'))
+    )
+    with op.batch_alter_table('standard_change_alert', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_standard_change_alert_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_standard_change_alert_standard_id'), ['standard_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_standard_change_alert_status'), ['status'], unique=False)
 
     op.create_table('api_token',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -446,11 +515,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 
     op.drop_table('api_token')
+    with op.batch_alter_table('standard_change_alert', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_standard_change_alert_status'))
+        batch_op.drop_index(batch_op.f('ix_standard_change_alert_standard_id'))
+        batch_op.drop_index(batch_op.f('ix_standard_change_alert_enterprise_id'))
+
+    op.drop_table('standard_change_alert')
     with op.batch_alter_table('risk_grade', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_risk_grade_enterprise_id'))
         batch_op.drop_index(batch_op.f('ix_risk_grade_as_of'))
 
     op.drop_table('risk_grade')
+    with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_product_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_product_category'))
+
+    op.drop_table('product')
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_complaint_received_on'))
         batch_op.drop_index(batch_op.f('ix_complaint_enterprise_id'))
@@ -471,6 +551,10 @@ def downgrade() -> None:
 
     op.drop_table('assistance')
     op.drop_table('app_user')
+    with op.batch_alter_table('standard_category', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_standard_category_category_code'))
+
+    op.drop_table('standard_category')
     with op.batch_alter_table('lot_inspection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lot_inspection_line_id'))
 
@@ -496,6 +580,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sampling_plan_period'))
 
     op.drop_table('sampling_plan')
+    with op.batch_alter_table('product_category', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_product_category_cluster'))
+
+    op.drop_table('product_category')
     op.drop_table('city')
     op.drop_table('catalogue_category')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
