@@ -71,7 +71,9 @@ def test_statuses_of_the_free_text_seed_rows_are_normalised():
     assert data["CNCA-C09-01:2023"]["status"] == "superseded"
     assert data["CNCA-C09-01:2023"]["replaced_by"] == "CNCA-C09-02:2025"
     assert data["YY/T 0316-2016"]["status"] == "current" and "newer GB/T 42062-2022" in data["YY/T 0316-2016"]["verification"]
-    assert data["ISO 2859-1:1999"]["status"] == "current"
+    # the seed said "current (international)"; ISO 2859-1:2026 (published 2026-01-22) has replaced it since
+    assert data["ISO 2859-1:1999"]["status"] == "superseded" and data["ISO 2859-1:1999"]["replaced_by"] == "ISO 2859-1:2026"
+    assert "current (international)" in data["ISO 2859-1:1999"]["verification"]
 
 
 def test_every_source_id_of_the_dataset_has_a_url():

@@ -31,8 +31,10 @@ def test_gb_9706_1_after_2023_05_01_is_the_2020_edition(db_url):
 
 def test_chain_lists_every_edition_oldest_first_with_replacements(db_url):
     chain = _on(db_url, "gb9706.1", "2024-01-01")["chain"]
-    assert [c["code"] for c in chain] == ["GB 9706.1-2007", "GB 9706.15-2008", "GB 9706.1-2020"]
-    assert chain[0] == {"code": "GB 9706.1-2007", "status": "superseded", "effective": None, "replaced_by": ["GB 9706.1-2020"]}
+    # the 2020 edition replaced both GB 9706.1-2007 and GB 9706.15-2008 (its foreword; S28, S67)
+    assert [c["code"] for c in chain] == ["GB 9706.1-1988", "GB 9706.1-1995", "GB 9706.15-1999", "GB 9706.1-2007",
+                                          "GB 9706.15-2008", "GB 9706.1-2020"]
+    assert chain[3] == {"code": "GB 9706.1-2007", "status": "superseded", "effective": None, "replaced_by": ["GB 9706.1-2020"]}
 
 
 def test_the_day_a_new_edition_takes_effect_it_is_in_force(db_url):

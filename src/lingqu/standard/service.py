@@ -173,7 +173,10 @@ def edition_on(session: Session, code: str, on: dt.date) -> dict:
         ps = [p for p in preds.get(c, []) if p in family and p not in seen]
         return 0 if not ps else 1 + max(depth(p, seen + (c,)) for p in ps)
 
-    chain = sorted(family, key=lambda c: (depth(c), eds[c].effective or dt.date.min, _year(c) or 0, c))
+    # oldest first: the year in the number (or the effective date) orders editions of parallel
+    # branches (GB 9706.1-1995 before GB 9706.15-1999); depth breaks ties along one branch
+    chain = sorted(family, key=lambda c: (_year(c) or (eds[c].effective.year if eds[c].effective else 0), depth(c),
+                                          eds[c].effective or dt.date.min, c))
 
     # descendants of the seeds (the editions that can answer for the queried number)
     answerable, todo = set(), list(seeds)
