@@ -93,3 +93,15 @@ def enterprise_count(session: Session, city_code: str | None) -> int:
     if city_code:
         stmt = stmt.where(Enterprise.city_code == city_code)
     return int(session.execute(stmt).scalar_one())
+
+
+def data_version(session: Session) -> tuple:
+    """A stamp that changes whenever the dashboard's inputs change: batches and grades added or
+    removed (max id, count) and any audited write (every import and grading run is audited, and
+    an in-place update of a batch's verdict comes through an import). Three index-only reads."""
+    from lingqu.audit.models import AuditEntry
+
+    b = session.execute(select(func.max(Batch.id), func.count())).one()
+    g = session.execute(select(func.max(RiskGrade.id), func.count()).select_from(RiskGrade)).one()
+    a = session.execute(select(func.max(AuditEntry.id))).scalar()
+    return (*b, *g, a)

@@ -8,6 +8,8 @@ reported as "数据待接入" (no data yet), never as a number.
 
 from __future__ import annotations
 
+import threading
+import time
 import warnings
 from urllib.parse import urlencode
 
@@ -70,8 +72,40 @@ def scoped_city(session: Session, city: str | None, scope: Scope) -> str | None:
     return scope.city_code
 
 
-def dashboard(session: Session, city: str | None, scope: Scope) -> Dashboard:
+#: Computed dashboards by (database, city, data version). The figures are pure functions of the
+#: data, so an entry is valid until the data changes (``repository.data_version``); the TTL only
+#: bounds how long a change made outside the audited paths (a hand edit in SQL) can go unseen.
+CACHE_SECONDS = 300.0
+_CACHE_MAX = 64
+_cache: dict[tuple, tuple[float, Dashboard]] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def dashboard(session: Session, city: str | None, scope: Scope, *, use_cache: bool = True) -> Dashboard:
+    """The dashboard of ``city`` (None: the province) within ``scope``; served from the cache
+    while the data has not changed."""
     code = scoped_city(session, city, scope)
+    key = (str(session.get_bind().url), code, repository.data_version(session))
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key) if use_cache else None
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        data = hit[1]
+    else:
+        data = _compute(session, code)
+        with _cache_lock:
+            if len(_cache) >= _CACHE_MAX:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = (now, data)
+    return data.model_copy(update={"cities": [c for c in data.cities if scope.allows_city(c.code)]})
+
+
+def _compute(session: Session, code: str | None) -> Dashboard:
     cities = enterprise_service.cities(session)
     names = {c.code: c.name for c in cities}
     groups = repository.batch_groups(session, code)
@@ -141,7 +175,7 @@ def dashboard(session: Session, city: str | None, scope: Scope) -> Dashboard:
 
     return Dashboard(
         city=next((c for c in cities if c.code == code), None),
-        cities=[c for c in cities if scope.allows_city(c.code)], target_pass_rate=target,
+        cities=cities, target_pass_rate=target,
         enterprises=repository.enterprise_count(session, code), kpi_year=kpi_year, kpis=kpis, trend=trend,
         pareto=pareto, districts=districts, grades=grades, grades_as_of=as_of,
     )
