@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install init serve migration bench clean browser-deps
+.PHONY: run test install init serve migration bench bench-web clean browser-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ migration: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py
+
+## make bench-web: dashboard and enterprise list under 20 concurrent clients (13,500 enterprises, ~1 M results)
+bench-web: $(STAMP)
+	$(BIN)/python bench/web_bench.py
 
 clean:
 	rm -rf var .pytest_cache
