@@ -61,7 +61,7 @@ def test_an_enterprise_user_exports_only_its_own_rows(as_user, world):
     assert client.get(f"/enterprises/{world.anxin}", params={"format": "csv"}).status_code == 404
     assert client.get(f"/enterprises/{world.libao}", params={"format": "xlsx"}).status_code == 404
     assert client.get("/batches", params={"format": "csv"}).status_code == 403
-    assert client.get("/", params={"format": "csv", "table": "pareto"}, follow_redirects=False).status_code == 303
+    assert client.get("/", params={"format": "csv", "table": "pareto"}, follow_redirects=False).status_code == 303  # to its portal
     own = _csv(client.get(f"/enterprises/{world.huaqiang}", params={"format": "csv"}))
     assert all(r[1] != "预警" for r in own[1:])  # alerts are the regulator's records
 

@@ -44,15 +44,25 @@ def tables(d: Dashboard) -> list[Table]:
     ]
 
 
+def portal_of(request: Request, user) -> str | None:
+    """Where a non-regulator lands: its own portal (/my, /institution). While a build does not
+    serve that portal yet, the page it used to land on (its record, the sampling tools)."""
+    if user.role not in ("enterprise", "institution"):
+        return None
+    portal = "/my" if user.role == "enterprise" else "/institution"
+    served = {getattr(r, "path", None) for r in request.app.router.routes}
+    if portal in served:
+        return portal
+    return f"/enterprises/{user.uscc}" if user.role == "enterprise" else "/tools/acceptance"
+
+
 @router.get("/", response_class=HTMLResponse, dependencies=[allow(*ROLES)])
 def dashboard(request: Request, session: SessionDep, scope: Scope = ScopeDep, city: str | None = None,
               format: str | None = None, table: str | None = None):
     """The programme dashboard of the chosen city (or the province)."""
-    user = request.state.user
-    if user.role == "enterprise":
-        return RedirectResponse("/my", status_code=303)
-    if user.role == "institution":
-        return RedirectResponse("/institution", status_code=303)
+    portal = portal_of(request, request.state.user)
+    if portal:
+        return RedirectResponse(portal, status_code=303)
     fmt = parse_format(format)
     data = service.dashboard(session, choice.city_param(request, city), scope)
     if fmt:

@@ -51,15 +51,24 @@ def parse_passed(value) -> bool | None:
     raise ValidationError(f"参数 passed 应为 1（合格）或 0（不合格），实为 {value!r} (passed must be 1 or 0)", field="passed")
 
 
+def text_param(value, field: str, limit: int) -> str:
+    """A free-text filter: trimmed, at most ``limit`` characters, no control characters (a NUL
+    would otherwise reach PostgreSQL, which refuses it)."""
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise ValidationError(f"参数 {field} 过长，最多 {limit} 个字符 ({field} too long)", field=field)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ValidationError(f"参数 {field} 含有控制字符 ({field} contains control characters)", field=field)
+    return text
+
+
 def parse_drill(*, year=None, quarter=None, test_item=None, passed=None) -> dict:
     """The drill-down filters: year (1900–2100), quarter (1–4, needs a year), test item, verdict."""
     y = _int(year, "year", 1900, 2100)
     q = _int(quarter, "quarter", 1, 4)
     if q is not None and y is None:
         raise ValidationError("参数 quarter 需要同时给出 year (quarter needs a year)", field="quarter")
-    item = (test_item or "").strip()
-    if len(item) > 60:
-        raise ValidationError("参数 test_item 过长，最多 60 个字符 (test_item too long)", field="test_item")
+    item = text_param(test_item, "test_item", 60)
     return {"year": y, "quarter": q, "test_item": item, "passed": parse_passed(passed)}
 
 
@@ -81,7 +90,7 @@ def parse_query(session: Session, *, city=None, district=None, year=None, quarte
     if code:
         enterprise_service.check_city(session, code)
     return BatchQuery(
-        city=code, district=(district or "").strip()[:30], uscc=(uscc or "").strip().upper()[:18],
+        city=code, district=text_param(district, "district", 30), uscc=text_param(uscc, "uscc", 18).upper(),
         page=_int(page, "page", 1, 10**7) or 1,
         page_size=_int(page_size, "page_size", 1, MAX_PAGE_SIZE) or DEFAULT_PAGE_SIZE,
         **parse_drill(year=year, quarter=quarter, test_item=test_item, passed=passed),
