@@ -17,7 +17,7 @@ from lingqu.sampling import batches, passrate, service
 from lingqu.sampling.schemas import BatchQuery, BatchRow, Overview, PassRateReport
 from lingqu.web import choice
 from lingqu.web.access import ScopeDep, allow
-from lingqu.web.deps import SessionDep, error_page
+from lingqu.web.deps import SessionDep
 from lingqu.web.export import Table, export_response, parse_format
 from lingqu.web.i18n import language_of
 from lingqu.web.templating import WEB_DIR, templates
