@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install init serve migration bench bench-search clean browser-deps
+.PHONY: run test install init serve migration bench bench-search bench-web clean browser-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(STAMP)
 bench-search: $(STAMP)
 	$(BIN)/python bench/search_bench.py --docs 300000 --queries 1000
 	$(BIN)/python bench/search_quality.py
+
+## make bench-web: dashboard and enterprise list under 20 concurrent clients (13,500 enterprises, ~1 M results)
+bench-web: $(STAMP)
+	$(BIN)/python bench/web_bench.py
 
 clean:
 	rm -rf var .pytest_cache

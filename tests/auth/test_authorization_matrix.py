@@ -48,6 +48,13 @@ RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
     ("GET", "/enterprises"): (ENTERPRISE_DATA, False),
     ("GET", "/enterprises/{uscc}"): (ENTERPRISE_DATA, True),
     ("GET", "/stats/pass-rate"): (REGULATORS, False),
+    ("GET", "/overview"): (REGULATORS, False),
+    ("GET", "/batches"): (REGULATORS, False),
+    ("GET", "/lang"): (PUBLIC, False),
+    ("GET", "/city"): (REGULATORS, False),
+    ("GET", "/api/v1/dashboard"): (REGULATORS, False),
+    ("GET", "/api/v1/batches"): (REGULATORS, False),
+    ("GET", "/api/v1/enterprises/{uscc}/timeline"): (ENTERPRISE_DATA, True),
     ("GET", "/tools/acceptance"): (ALL, False),
     ("GET", "/api/v1/enterprises"): (ENTERPRISE_DATA, False),
     ("GET", "/api/v1/enterprises/{uscc}"): (ENTERPRISE_DATA, True),
@@ -281,10 +288,17 @@ def test_city_regulator_sees_only_its_city(world, anonymous_client):
     assert {row["key"] for row in report["rows"]} <= {SZ}
 
 
-def test_enterprise_lands_on_its_own_record(world, anonymous_client):
+def test_enterprise_and_institution_users_land_on_their_portals(world, anonymous_client):
+    """/my and /institution when this build serves them (the portals' own branch), else the
+    pages they landed on before: the enterprise's record and the sampling tools."""
+    served = {p for p, _, _ in iter_routes()}
     client = _client_as(anonymous_client, "enterprise")
     r = client.get("/", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == f"/enterprises/{SZ}"
+    assert r.status_code == 303 and r.headers["location"] == ("/my" if "/my" in served else f"/enterprises/{SZ}")
+    client = _client_as(anonymous_client, "institution")
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == ("/institution" if "/institution" in served else "/tools/acceptance")
 
 
 def test_navigation_shows_only_what_the_role_may_open(world, anonymous_client):

@@ -183,5 +183,5 @@ def test_page_trend_rows_follow_their_slice(pr_client):
 
 
 def test_overview_page_still_works(pr_client):
-    r = pr_client.get("/")
+    r = pr_client.get("/overview")
     assert r.status_code == 200 and "质量总览" in r.text

@@ -18,7 +18,7 @@ def _rows(html: str) -> list[str]:
 
 
 def test_overview_page_is_chinese_with_layout_and_stylesheet(client):
-    r = client.get("/")
+    r = client.get("/overview")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     assert '<html lang="zh-CN">' in r.text
@@ -30,38 +30,38 @@ def test_overview_page_is_chinese_with_layout_and_stylesheet(client):
 
 
 def test_overview_page_shows_pass_rate_per_year_against_the_target(client):
-    rows = _rows(client.get("/").text)
+    rows = _rows(client.get("/overview").text)
     assert "2022年 4 3 1 75.0% 未达标" in rows
     assert "2023年 4 2 1 66.7% 未达标" in rows
     assert "2024年 10 9 1 90.0% 达标" in rows
     assert "合计 18 14 3 82.4%" in rows
-    text = _text(client.get("/").text)
+    text = _text(client.get("/overview").text)
     assert "目标 ≥ 90%" in text
     assert "抽检批次 18" in text and "不合格批次 3" in text
     assert "企业数 3 移动电源 2 医疗器械 1" in text
 
 
 def test_overview_page_lists_top_failing_items(client):
-    rows = _rows(client.get("/").text)
+    rows = _rows(client.get("/overview").text)
     assert "1 转换效率 2 16 12.5%" in rows
     assert "2 标识 1 16 6.2%" in rows  # 1 / 16 = 6.25 %, shown to one decimal (half to even)
 
 
 def test_overview_page_switches_between_the_six_cities(client):
-    html = client.get("/?city=441900").text
+    html = client.get("/overview?city=441900").text
     for code in ("440300", "440100", "441900", "441300", "442000", "440700"):
-        assert f'href="/?city={code}"' in html
-    assert re.search(r'href="/\?city=441900" aria-current="page">东莞市', html)
+        assert f'href="/overview?city={code}"' in html
+    assert re.search(r'href="/overview\?city=441900" aria-current="page">东莞市', html)
     assert "2023年 1 0 1 0.0% 未达标" in _rows(html)
 
 
 def test_overview_page_of_a_city_without_sampling_says_so(client):
-    text = _text(client.get("/?city=440700").text)
+    text = _text(client.get("/overview?city=440700").text)
     assert "江门市暂无抽检数据" in text
 
 
 def test_overview_page_with_unknown_city_is_a_chinese_error_page(client):
-    r = client.get("/?city=123456")
+    r = client.get("/overview?city=123456")
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("text/html")
     assert "请求参数有误" in r.text and "未知的城市代码" in r.text

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 
 from lingqu.enterprise.models import Assistance, Certificate, Complaint, Enterprise
 from lingqu.reference.models import City
+from lingqu.dashboard.repository import enterprises_with_grade
+from lingqu.sampling.batches_repository import BatchFilter
+from lingqu.sampling.batches_repository import enterprise_ids as batch_enterprise_ids
 from lingqu.sampling.models import Batch
 
 
@@ -28,6 +31,10 @@ class EnterpriseFilter:
     cluster: str = ""
     #: row scope: only this enterprise (an enterprise user's own record)
     only_uscc: str = ""
+    #: only enterprises with a batch matching this filter (dashboard drill-down)
+    batches: BatchFilter | None = None
+    #: only enterprises whose latest risk grade is this
+    grade: str = ""
 
 
 def _escape_like(s: str) -> str:
@@ -52,6 +59,10 @@ def _where(f: EnterpriseFilter) -> list:
         conds.append(Enterprise.cluster == f.cluster)
     if f.only_uscc:
         conds.append(Enterprise.uscc == f.only_uscc)
+    if f.batches is not None and not f.batches.empty:
+        conds.append(Enterprise.id.in_(batch_enterprise_ids(f.batches)))
+    if f.grade:
+        conds.append(Enterprise.id.in_(enterprises_with_grade(f.grade)))
     return conds
 
 
@@ -63,7 +74,7 @@ def _failed_batch():
     return case((Batch.passed.is_(False), 1), else_=0)
 
 
-def list_page(session: Session, f: EnterpriseFilter, *, limit: int, offset: int) -> list:
+def list_page(session: Session, f: EnterpriseFilter, *, limit: int | None, offset: int = 0) -> list:
     """One page of enterprises (by name, then USCC) with batch count, failed batches and last date.
 
     Rows have: uscc, name, city_code, city_name, district, cluster, batches, failed_batches,
@@ -76,7 +87,7 @@ def list_page(session: Session, f: EnterpriseFilter, *, limit: int, offset: int)
         .limit(limit)
         .offset(offset)
         .subquery("page_ids")
-    )
+    ) if limit is not None else select(Enterprise.id).where(*_where(f)).subquery("page_ids")
     stmt: Select = (
         select(
             Enterprise.uscc,
@@ -156,5 +167,39 @@ def assistance_of(session: Session, enterprise_id: int) -> list[Assistance]:
         select(Assistance)
         .where(Assistance.enterprise_id == enterprise_id)
         .order_by(Assistance.started_on.desc(), Assistance.assistance_no)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def results_of(session: Session, enterprise_id: int) -> list:
+    """Every test result of the enterprise's batches: (batch_id, test_item, passed, measured_value,
+    unit, limit_text), in item order; read through the (batch_id, test_item) unique index."""
+    from lingqu.sampling.models import TestResult
+
+    stmt = (
+        select(TestResult.batch_id, TestResult.test_item, TestResult.passed, TestResult.measured_value,
+               TestResult.unit, TestResult.limit_text)
+        .join(Batch, Batch.id == TestResult.batch_id)
+        .where(Batch.enterprise_id == enterprise_id)
+        .order_by(TestResult.batch_id, TestResult.id)
+    )
+    return list(session.execute(stmt))
+
+
+def grades_of(session: Session, enterprise_id: int) -> list:
+    from lingqu.risk.models import RiskGrade
+
+    stmt = select(RiskGrade).where(RiskGrade.enterprise_id == enterprise_id).order_by(RiskGrade.as_of.desc(), RiskGrade.id.desc())
+    return list(session.execute(stmt).scalars())
+
+
+def alerts_of(session: Session, enterprise_id: int) -> list:
+    """Alerts raised on this enterprise's own series (scope ``enterprise``, key = its id)."""
+    from lingqu.alert.models import Alert
+
+    stmt = (
+        select(Alert)
+        .where(Alert.scope == "enterprise", Alert.scope_key == str(enterprise_id))
+        .order_by(Alert.raised_at.desc(), Alert.id.desc())
     )
     return list(session.execute(stmt).scalars())

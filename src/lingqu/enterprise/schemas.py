@@ -34,8 +34,19 @@ class EnterpriseQuery(BaseModel):
     city: str = ""
     district: str = ""
     cluster: str = ""
+    #: drill-down filters (from the dashboard): enterprises with a batch in this year/quarter, on
+    #: this test item, with this verdict (on the item when one is given); latest risk grade
+    year: int | None = None
+    quarter: int | None = None
+    test_item: str = ""
+    passed: bool | None = None
+    grade: str = ""
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+
+    @property
+    def drills(self) -> bool:
+        return bool(self.year or self.test_item or self.passed is not None or self.grade)
 
     @property
     def offset(self) -> int:
@@ -127,3 +138,32 @@ class EnterpriseDetail(BaseModel):
     certificates: list[CertificateOut]
     complaints: list[ComplaintOut]
     assistance: list[AssistanceOut]
+
+
+class TimelineItem(BaseModel):
+    """One test item of a batch on the timeline."""
+
+    test_item: str
+    passed: bool
+    measured_value: float | None = None
+    unit: str = ""
+    limit_text: str = ""
+
+
+class TimelineEvent(BaseModel):
+    """One dated entry of an enterprise's timeline: a batch (with its items), a certificate, a
+    complaint, an assistance, a risk grade or an alert (alerts only for regulators)."""
+
+    on: dt.date | None
+    kind: str = Field(description="batch | certificate | complaint | assistance | grade | alert")
+    kind_label: str
+    title: str
+    detail: str = ""
+    bad: bool = Field(False, description="a failed batch, a grade C/D, an open alert, a complaint")
+    items: list[TimelineItem] = []
+
+
+class EnterpriseTimeline(BaseModel):
+    uscc: str
+    name: str
+    events: list[TimelineEvent]

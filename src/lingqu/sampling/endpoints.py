@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from lingqu.sampling import passrate, service
-from lingqu.sampling.schemas import EnterpriseBatches, Overview, PassRateReport
+from lingqu.sampling import batches, passrate, service
+from lingqu.sampling.schemas import BatchPage, EnterpriseBatches, Overview, PassRateReport
 from lingqu.auth.scope import Scope
 from lingqu.web.access import ScopeDep, allow
 from lingqu.web.deps import SessionDep
@@ -45,3 +45,23 @@ def get_pass_rate(
     distance to the 90 % target, per slice."""
     query = passrate.parse_query(by=by, period=period, city=city, cluster=cluster, trend=trend, limit=limit)
     return passrate.pass_rate(session, passrate.scoped(query, scope))
+
+
+@router.get("/batches", response_model=BatchPage, dependencies=[allow("regulator", "admin")])
+def list_batches(
+    session: SessionDep,
+    scope: Scope = ScopeDep,
+    city: str | None = Query(None, description="城市代码 (a city-bound regulator: its own city)"),
+    district: str | None = Query(None, description="区县 (exact)"),
+    year: str | None = Query(None, description="calendar year of sampling"),
+    quarter: str | None = Query(None, description="1–4, with year"),
+    test_item: str | None = Query(None, description="batches tested on this item"),
+    passed: str | None = Query(None, description="1 / 0: passed / failed (the item's verdict when test_item is given)"),
+    uscc: str | None = Query(None, description="one enterprise's batches"),
+    page: str | None = Query(None, description="page number, ≥ 1"),
+    page_size: str | None = Query(None, description="rows per page, 1–200 (default 50)"),
+) -> BatchPage:
+    """Sampled batches, newest first, with the items each failed: the records behind the dashboard."""
+    query = batches.parse_query(session, city=city, district=district, year=year, quarter=quarter, test_item=test_item,
+                                passed=passed, uscc=uscc, page=page, page_size=page_size)
+    return batches.list_batches(session, query, scope)

@@ -157,3 +157,52 @@ class PassRateReport(BaseModel):
     overall: PassRateStats = Field(description="all slices together")
     rows: list[PassRateRow]
     total_rows: int = Field(description="rows before the limit was applied")
+
+
+# --- the batch list (/batches) ---------------------------------------------------------------------
+
+class BatchQuery(BaseModel):
+    """A validated batch-list request: drill-down filters and the page wanted."""
+
+    city: str = ""
+    district: str = ""
+    year: int | None = None
+    quarter: int | None = None
+    test_item: str = ""
+    passed: bool | None = None
+    uscc: str = ""
+    page: int = 1
+    page_size: int = 50
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+class BatchRow(BaseModel):
+    batch_no: str
+    sampled_on: dt.date
+    uscc: str
+    enterprise_name: str
+    city_code: str
+    city_name: str
+    district: str
+    product_name: str
+    brand: str
+    model: str
+    channel: str
+    channel_label: str
+    passed: bool | None
+    item_count: int
+    failed_count: int
+    failed_items: list[str]
+
+
+class BatchPage(BaseModel):
+    query: BatchQuery
+    items: list[BatchRow]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.page_size))

@@ -29,7 +29,7 @@ def get_session() -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 #: Page titles for the errors a page can show, by HTTP status.
-_ERROR_TITLES = {404: "未找到", 422: "请求参数有误", 400: "请求有误"}
+_ERROR_TITLES = {404: "未找到", 403: "无权访问", 422: "请求参数有误", 400: "请求有误"}
 
 
 def error_page(request: Request, exc: LingquError) -> HTMLResponse:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 17:23:17.937614
+Create Date: 2026-11-24 17:27:31.409126
 """
 from alembic import op
 import sqlalchemy as sa
@@ -318,6 +318,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('batch', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_batch_city_code'), ['city_code'], unique=False)
+        batch_op.create_index('ix_batch_city_sampled', ['city_code', 'sampled_on', 'district', 'passed'], unique=False)
         batch_op.create_index('ix_batch_enterprise_sampled', ['enterprise_id', 'sampled_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_batch_sampled_on'), ['sampled_on'], unique=False)
 
@@ -480,6 +481,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_test_result')),
     sa.UniqueConstraint('batch_id', 'test_item', name=op.f('uq_test_result_batch_id'))
     )
+    with op.batch_alter_table('test_result', schema=None) as batch_op:
+        batch_op.create_index('ix_test_result_failed_item', ['test_item', 'batch_id'], unique=False, sqlite_where=sa.text('passed = 0'), postgresql_where=sa.text('passed = false'))
+
     op.create_table('user_session',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -502,6 +506,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
 
     op.drop_table('user_session')
+    with op.batch_alter_table('test_result', schema=None) as batch_op:
+        batch_op.drop_index('ix_test_result_failed_item', sqlite_where=sa.text('passed = 0'), postgresql_where=sa.text('passed = false'))
+
     op.drop_table('test_result')
     with op.batch_alter_table('service_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_request_topic'))
@@ -543,6 +550,7 @@ def downgrade() -> None:
     with op.batch_alter_table('batch', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_batch_sampled_on'))
         batch_op.drop_index('ix_batch_enterprise_sampled')
+        batch_op.drop_index('ix_batch_city_sampled')
         batch_op.drop_index(batch_op.f('ix_batch_city_code'))
 
     op.drop_table('batch')

@@ -1,0 +1,1 @@
+"""The regulator's dashboard: the programme's KPIs against its targets, with drill-downs."""
