@@ -32,6 +32,23 @@ def test_every_template_string_has_an_english_entry():
     assert not missing, f"{len(missing)} template strings have no English entry in src/lingqu/web/i18n/*.json:\n{listing}"
 
 
+def test_no_text_has_two_different_english_entries():
+    """The catalogues are merged, so the same Chinese text in two files must read the same in English."""
+    import json
+    from pathlib import Path
+
+    import lingqu.web.i18n as i18n
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in sorted(Path(i18n.__file__).parent.glob("*.json")):
+        for zh, en in json.loads(path.read_text(encoding="utf-8")).items():
+            if zh in seen and seen[zh][1] != en:
+                clashes.append(f"{zh!r}: {seen[zh][0]} {seen[zh][1]!r} vs {path.name} {en!r}")
+            seen.setdefault(zh, (path.name, en))
+    assert not clashes, "\n".join(clashes)
+
+
 def test_english_entries_keep_the_placeholders():
     english = catalogue()
     bad = []

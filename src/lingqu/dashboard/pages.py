@@ -45,15 +45,10 @@ def tables(d: Dashboard) -> list[Table]:
 
 
 def portal_of(request: Request, user) -> str | None:
-    """Where a non-regulator lands: its own portal (/my, /institution). While a build does not
-    serve that portal yet, the page it used to land on (its record, the sampling tools)."""
+    """Where a non-regulator lands: its own portal (/my, /institution)."""
     if user.role not in ("enterprise", "institution"):
         return None
-    portal = "/my" if user.role == "enterprise" else "/institution"
-    served = {getattr(r, "path", None) for r in request.app.router.routes}
-    if portal in served:
-        return portal
-    return f"/enterprises/{user.uscc}" if user.role == "enterprise" else "/tools/acceptance"
+    return "/my" if user.role == "enterprise" else "/institution"
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[allow(*ROLES)])
