@@ -335,42 +335,38 @@ FROM daily
 WINDOW w AS (PARTITION BY kind, ref ORDER BY day RANGE BETWEEN {window} PRECEDING AND 1 PRECEDING)
 """
 
-#: Observations of every failure-rate series (enterprise, city: batches; test item: item results)
-#: with the reference rate of its day, NULL below ``min_reference`` results (not monitored).
-OBS_SQL = """
-CREATE OR REPLACE TEMP VIEW bulk_obs AS
+#: Expected failure probability of each monitored observation: the series' own earlier failures
+#: shrunk toward the reference rate with a prior worth ``prior`` observations (no prior: the
+#: reference rate), clipped to [0.005, 0.995]; unmonitored observations still count as history.
+#: Then the first monitored probability of each series, snapped to the design grid (log scale).
+#: The observations of each series (enterprise, city: batches; test item: item results) come
+#: with the reference rate of their day, NULL below ``min_reference`` results (not monitored).
+#: Only observations before ``$cutoff`` of series still without both first signals are read.
+MONITORED_SQL = """
+CREATE OR REPLACE TEMP TABLE bulk_mon AS
 WITH b AS (
     SELECT batch_id, enterprise_id, city_code, cluster,
            date_diff('day', DATE '1970-01-01', sampled_on) AS day,
            CASE WHEN failed_count > 0 THEN 1 ELSE 0 END AS y
-    FROM bulk_batch WHERE sampled_on <= DATE '{as_of}'),
+    FROM bulk_batch WHERE sampled_on <= $as_of AND sampled_on < $cutoff),
 i AS (
     SELECT batch_id, test_item, date_diff('day', DATE '1970-01-01', sampled_on) AS day,
            CASE WHEN passed THEN 0 ELSE 1 END AS y
-    FROM item WHERE sampled_on <= DATE '{as_of}'),
+    FROM item
+    WHERE sampled_on <= $as_of AND sampled_on < $cutoff
+      AND test_item NOT IN (SELECT series FROM bulk_finished WHERE scope = 'test_item')),
 obs AS (
     SELECT 'enterprise' AS scope, CAST(enterprise_id AS VARCHAR) AS series, 'batch' AS kind, cluster AS ref,
            day, batch_id AS seq, y FROM b
     UNION ALL
     SELECT 'city', city_code, 'batch', cluster, day, batch_id, y FROM b
     UNION ALL
-    SELECT 'test_item', test_item, 'item', test_item, day, batch_id, y FROM i)
-SELECT o.scope, o.series, o.day, o.seq, o.y,
-       CASE WHEN r.n_ref >= {min_reference} THEN r.f_ref / r.n_ref END AS c
-FROM obs o LEFT JOIN bulk_ref r ON r.kind = o.kind AND r.ref = o.ref AND r.day = o.day
-"""
-
-#: Expected failure probability of each monitored observation: the series' own earlier failures
-#: shrunk toward the reference rate with a prior worth ``prior`` observations (no prior: the
-#: reference rate), clipped to [0.005, 0.995]; unmonitored observations still count as history.
-#: Then the first monitored probability of each series, snapped to the design grid (log scale).
-#: Only observations before ``$cutoff`` of series still without both first signals are read.
-MONITORED_SQL = """
-CREATE OR REPLACE TEMP TABLE bulk_mon AS
-WITH pending AS (
-    SELECT o.* FROM bulk_obs o
-    WHERE o.day < $cutoff
-      AND NOT EXISTS (SELECT 1 FROM bulk_finished d WHERE d.scope = o.scope AND d.series = o.series)),
+    SELECT 'test_item', test_item, 'item', test_item, day, batch_id, y FROM i),
+pending AS (
+    SELECT o.scope, o.series, o.day, o.seq, o.y,
+           CASE WHEN r.n_ref >= {min_reference} THEN r.f_ref / r.n_ref END AS c
+    FROM obs o LEFT JOIN bulk_ref r ON r.kind = o.kind AND r.ref = o.ref AND r.day = o.day
+    WHERE NOT EXISTS (SELECT 1 FROM bulk_finished d WHERE d.scope = o.scope AND d.series = o.series)),
 hist AS (
     SELECT o.scope, o.series, o.day, o.seq, o.y, o.c, s.prior,
            sum(o.y) OVER w - o.y      AS f_prev,
@@ -535,17 +531,18 @@ def warnings_scan(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
     _table(con, "bulk_scope", pl.DataFrame({"scope": scopes, "prior": [prior.get(k) for k in scopes]},
                                             schema={"scope": pl.String, "prior": pl.Float64}))
     con.execute(REFERENCE_SQL.format(window=int(s.window_days)), {"as_of": as_of})
-    con.execute(OBS_SQL.format(as_of=as_of.isoformat(), min_reference=int(s.min_reference)))
     con.execute("CREATE OR REPLACE TEMP TABLE bulk_finished (scope VARCHAR, series VARCHAR)")
     con.execute("CREATE OR REPLACE TEMP TABLE bulk_signal (kind VARCHAR, scope VARCHAR, series VARCHAR, day BIGINT, "
                 "statistic DOUBLE, threshold DOUBLE, batch_id BIGINT, expected DOUBLE)")
     first_day = con.execute("SELECT min(day) FROM bulk_ref").fetchall()[0][0] or 0
+    epoch = dt.date(1970, 1, 1)
     timings["reference_s"] += time.perf_counter() - t
     rounds = []
-    cutoffs = [first_day + d for d in rounds_days] + [2 ** 40]
+    cutoffs = [epoch + dt.timedelta(days=first_day + d) for d in rounds_days] + [dt.date(9999, 12, 31)]
     for cutoff in cutoffs:
         t = time.perf_counter()
-        con.execute(MONITORED_SQL.format(grid=_grid_case("p_first")), {"cutoff": cutoff})
+        con.execute(MONITORED_SQL.format(grid=_grid_case("p_first"), min_reference=int(s.min_reference)),
+                    {"cutoff": cutoff, "as_of": as_of})
         timings["expected_s"] += time.perf_counter() - t
         t = time.perf_counter()
         pairs = con.execute("SELECT DISTINCT scope, p0 FROM bulk_mon ORDER BY scope, p0").fetchall()
@@ -563,7 +560,7 @@ def warnings_scan(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
         con.execute("INSERT INTO bulk_finished SELECT scope, series FROM bulk_signal GROUP BY scope, series "
                     "HAVING count(*) = 2 EXCEPT SELECT scope, series FROM bulk_finished")
         timings["charts_s"] += time.perf_counter() - t
-        rounds.append({"cutoff_day": int(cutoff) if cutoff < 2 ** 40 else None, "monitored_rows": int(rows)})
+        rounds.append({"before": cutoff.isoformat() if cutoff.year < 9999 else None, "monitored_rows": int(rows)})
     t = time.perf_counter()
     enterprises = con.execute("SELECT count(*) FROM enterprise").fetchall()[0][0]
     max_n = con.execute("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM complaint "
