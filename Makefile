@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install init serve migration bench clean browser-deps
+.PHONY: run test install init serve migration bench bench-risk clean browser-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ migration: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py
+
+## make bench-risk: grading + all warnings over 1 M / 10 M / 100 M generated item rows, against pandas
+## (worlds and Parquet warehouses under BENCH_RISK_SCRATCH, default var/bench-risk; 100 M needs ~30 GB free)
+BENCH_RISK_SCRATCH ?= var/bench-risk
+BENCH_RISK_SIZES ?= 1m,10m,100m
+bench-risk: $(STAMP)
+	$(BIN)/python bench/risk_bench.py --sizes $(BENCH_RISK_SIZES) --scratch $(BENCH_RISK_SCRATCH)
 
 clean:
 	rm -rf var .pytest_cache
