@@ -369,7 +369,8 @@ WHERE b.sampled_on <= $as_of
 #: Then the first monitored probability of each series, snapped to the design grid (log scale).
 #: The observations of each series (enterprise, city: batches; test item: item results) come
 #: with the reference rate of their day, NULL below ``min_reference`` results (not monitored).
-#: Only observations before ``$cutoff`` of series still without both first signals are read.
+#: Only observations before ``$cutoff`` of series still without both first signals are read;
+#: enterprise series (short, and most never signal) only in the ``$final`` round.
 MONITORED_SQL = """
 CREATE OR REPLACE TEMP TABLE bulk_mon AS
 WITH b AS (SELECT * FROM bulk_b WHERE sampled_on < $cutoff),
@@ -381,7 +382,7 @@ i AS (
       AND k.sid NOT IN (SELECT series FROM bulk_finished WHERE scope = 2)),
 obs AS (
     SELECT 0 AS scope, enterprise_id AS series, 3 AS ref_scope, cluster_sid AS ref_id, day, batch_id AS seq, y
-    FROM b
+    FROM b WHERE $final
     UNION ALL
     SELECT 1, city_sid, 3, cluster_sid, day, batch_id, y FROM b
     UNION ALL
@@ -474,10 +475,11 @@ WHERE x.mu < q.mu_crit
 GROUP BY x.enterprise_id
 """
 
-#: Prefix rounds (days after the first observation): a series whose first signals both fall in
-#: a prefix has the same path there as on its whole history, so it is finished; the rest are
-#: read again with a longer prefix, and at last whole. Most results are never sorted.
-ROUNDS_DAYS = (120, 400)
+#: Prefix rounds (days after the first observation) for the city and test-item series: a series
+#: whose first signals both fall in a prefix has the same path there as on its whole history, so
+#: it is finished; the rest are read again with a longer prefix, and at last whole, with the
+#: enterprise series. Most item results are never sorted.
+ROUNDS_DAYS = (30, 120, 400)
 
 
 def _grid_case(column: str) -> str:
@@ -568,7 +570,7 @@ def warnings_scan(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
     for cutoff in cutoffs:
         t = time.perf_counter()
         con.execute(MONITORED_SQL.format(grid=_grid_case("p_first"), min_reference=int(s.min_reference)),
-                    {"cutoff": cutoff, "as_of": as_of})
+                    {"cutoff": cutoff, "as_of": as_of, "final": cutoff.year == 9999})
         timings["expected_s"] += time.perf_counter() - t
         t = time.perf_counter()
         pairs = con.execute("SELECT DISTINCT scope, p0 FROM bulk_mon ORDER BY scope, p0").fetchall()
