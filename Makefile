@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install init serve migration bench bench-search bench-web clean browser-deps
+.PHONY: run test install init serve migration bench bench-search bench-web bench-risk clean browser-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ bench-search: $(STAMP)
 ## make bench-web: dashboard and enterprise list under 20 concurrent clients (13,500 enterprises, ~1 M results)
 bench-web: $(STAMP)
 	$(BIN)/python bench/web_bench.py
+
+## make bench-risk: grading + all warnings over 1 M / 10 M / 100 M generated item rows, against pandas
+## (worlds and Parquet warehouses under BENCH_RISK_SCRATCH, default var/bench-risk; 100 M needs ~30 GB free)
+BENCH_RISK_SCRATCH ?= var/bench-risk
+BENCH_RISK_SIZES ?= 1m,10m,100m
+bench-risk: $(STAMP)
+	$(BIN)/python bench/risk_bench.py --sizes $(BENCH_RISK_SIZES) --scratch $(BENCH_RISK_SCRATCH)
 
 clean:
 	rm -rf var .pytest_cache

@@ -1,0 +1,652 @@
+"""Risk grading and every early warning over a whole warehouse of test-item results (DuckDB SQL).
+
+Why this exists: the engine (``risk.service``, ``alert.service``) reads the application database
+and walks each monitored series in a Python loop. That is right for a city and an incremental
+scan, but a province or a country holds 10^8 test-item results; there the work must be a handful
+of set operations that a columnar engine (DuckDB here, Spark for a whole country) runs in one
+pass each. Everything below is plain SQL with GROUP BY, joins and window functions only (no
+recursion, no user-defined functions), kept as readable text, so the same statements run on
+Spark SQL with only dialect spellings changed (``date_diff`` -> ``datediff``).
+
+The computation, its equivalence with the engine and its limits: ``docs/methods/risk-bulk.md``.
+
+1. **Warehouse** (:func:`build_warehouse`, the load step, timed separately): the import files
+   become Parquet tables shaped like the database tables (integer keys, normalised codes).
+   Batches get integer ids in order of first appearance, as the importer assigns them.
+2. **Grading** (:func:`grade`): per-batch outcome (a batch fails when any item fails) and the
+   failed items are aggregated from the item rows in SQL; the engine's own feature builder
+   (:func:`lingqu.risk.features.build_rows`), :class:`~lingqu.stats.grading.RiskModel` and
+   :class:`~lingqu.stats.grading.GradingPolicy` then run on those batch-level frames.
+3. **Warnings** (:func:`warnings_scan`): a fresh full scan with the engine's parameters
+   (:data:`lingqu.alert.service.DEFAULT`). For each series (enterprise, city, test item) the
+   alert that a scan raises is the series' *first* signal; before it the charts have never
+   restarted, so
+
+   - the tabular CUSUM ``S_t = max(0, S_{t-1} + W_t)`` equals ``C_t - min(0, min_{s<=t} C_s)``
+     with ``C`` the running sum of the weights: two running window aggregates;
+   - the EWMA ``z_t = lam e_t + (1 - lam) z_{t-1}`` is a weighted sum of the residuals; it is
+     computed in blocks of :data:`EWMA_BLOCK` observations (a running sum inside the block plus
+     the previous block's end value), which drops terms older than a block and a half, i.e.
+     weights below ``0.8^256 ~ 1e-25``: far below floating-point rounding;
+   - the Poisson complaint surge test ``P(X >= n | mu) < alpha`` is ``mu < gammaincinv(n, alpha)``
+     (the upper tail grows with ``mu``), so it becomes a join on a small table of critical means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+from scipy.special import gammaincinv
+
+from lingqu.alert.service import _P_GRID, DEFAULT, ScanSettings
+from lingqu.kit import normalize
+from lingqu.risk.features import CCC_LEVELS, build_rows
+from lingqu.risk.reasons import explain
+from lingqu.risk.service import L2, SNAPSHOT_MONTHS, _contributions
+from lingqu.stats.control import cusum_threshold, ewma_limit
+from lingqu.stats.grading import DEFAULT_POLICY, GradingPolicy, RiskModel
+
+#: EWMA block length: weights of terms dropped are below (1 - lam)^EWMA_BLOCK
+EWMA_BLOCK = 256
+TABLES = ("enterprise", "item", "complaint", "certificate", "assistance")
+#: monitored scopes, by their integer code in the warning queries
+SCOPES = ("enterprise", "city", "test_item")
+
+
+def connect(memory_limit: str = "6GB", threads: int | None = None, temp_directory: str | None = None,
+            database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with a memory cap (it spills to ``temp_directory`` beyond it)."""
+    con = duckdb.connect(database)
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if temp_directory:
+        con.execute(f"SET temp_directory = '{temp_directory}'")
+    return con
+
+
+# --- 1. warehouse ----------------------------------------------------------------------------------
+
+def _mapping(con, name: str, values: list[str | None], fn) -> None:
+    """A small table ``name(raw, code)`` mapping each distinct raw spelling to its canonical code."""
+    rows = []
+    for v in values:
+        try:
+            rows.append((v, fn(v)))
+        except Exception:  # noqa: BLE001 - an unknown spelling keeps its raw text (the import would reject it)
+            rows.append((v, v))
+    frame = pl.DataFrame(rows, schema={"raw": pl.String, "code": pl.String}, orient="row")
+    con.register(f"_{name}_df", frame.to_arrow())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_df")
+    con.unregister(f"_{name}_df")
+
+
+def _csv(path: Path) -> str:
+    return f"read_csv('{path}', header = true, all_varchar = true)"
+
+
+def build_warehouse(world: str | Path, out: str | Path, con: duckdb.DuckDBPyConnection | None = None) -> dict:
+    """Turn a world's import files (``sampling.csv``, ``enterprises.csv``, ...) into Parquet tables.
+
+    The files are expected to hold records the import would accept (``lingqu import`` validates
+    every field; this is the warehouse load, not a second validator): low-cardinality fields are
+    normalised with the importer's own functions, dates are cast, keys become integers.
+    ``truth/`` is never read. Returns the row counts.
+    """
+    world, out = Path(world), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    own = con is None
+    stage_db = out / "stage.duckdb"
+    con = con or connect(temp_directory=str(out / "tmp"), database=str(stage_db))
+    try:
+        # the sampling rows in file order (a table on disk; rowid numbers them in insertion order)
+        con.execute(f"""
+            CREATE OR REPLACE TABLE stage AS
+            SELECT batch_id AS batch_no, uscc, cluster, sampled_on, city, channel, test_item, verdict, severity
+            FROM {_csv(world / 'sampling.csv')}""")
+        for name, col, fn in (
+                ("map_city", "city", normalize.city_code),
+                ("map_cluster", "cluster", lambda v: normalize.parse_choice(v, "cluster", normalize.CLUSTERS)),
+                ("map_channel", "channel", lambda v: normalize.parse_choice(v, "channel", normalize.CHANNELS)),
+                ("map_severity", "severity", lambda v: normalize.parse_choice(v, "severity", normalize.SEVERITIES)),
+                ("map_verdict", "verdict", lambda v: "1" if normalize.parse_verdict(v) else "0"),
+                ("map_item", "test_item", normalize.clean_text)):
+            values = [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM stage").fetchall()]
+            _mapping(con, name, [v for v in values if v is not None], fn)
+        ent_csv = _csv(world / "enterprises.csv")
+        for name, col, fn in (("map_ent_city", "city", normalize.city_code),
+                              ("map_size", "size", lambda v: normalize.parse_choice(v, "size", normalize.SIZES)),
+                              ("map_ent_cluster", "cluster",
+                               lambda v: normalize.parse_choice(v, "cluster", normalize.CLUSTERS))):
+            values = [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM {ent_csv}").fetchall()]
+            _mapping(con, name, [v for v in values if v is not None], fn)
+        # enterprise ids: the registry's order, then enterprises known only from sampling rows
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE ent AS
+            WITH reg AS (
+                SELECT e.uscc, e.name, COALESCE(mc.code, 'other') AS cluster, COALESCE(ms.code, '') AS size,
+                       COALESCE(mcity.code, e.city) AS city_code, COALESCE(e.district, '') AS district,
+                       TRY_CAST(e.founded AS DATE) AS founded
+                FROM {ent_csv} e
+                LEFT JOIN map_ent_cluster mc ON mc.raw = e.cluster
+                LEFT JOIN map_size ms ON ms.raw = e.size
+                LEFT JOIN map_ent_city mcity ON mcity.raw = e.city),
+            extra AS (
+                SELECT s.uscc, '' AS name, COALESCE(any_value(mc.code), 'power_bank') AS cluster, '' AS size,
+                       any_value(COALESCE(mcity.code, s.city)) AS city_code, '' AS district,
+                       CAST(NULL AS DATE) AS founded
+                FROM stage s LEFT JOIN map_cluster mc ON mc.raw = s.cluster LEFT JOIN map_city mcity ON mcity.raw = s.city
+                WHERE s.uscc NOT IN (SELECT uscc FROM reg) GROUP BY s.uscc)
+            SELECT row_number() OVER (ORDER BY src, uscc) AS enterprise_id, * EXCLUDE (src)
+            FROM (SELECT 0 AS src, * FROM reg UNION ALL SELECT 1, * FROM extra)""")
+        con.execute(f"COPY ent TO '{out / 'enterprise.parquet'}' (FORMAT parquet)")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE batch_key AS
+            SELECT batch_no, row_number() OVER (ORDER BY first_row) AS batch_id
+            FROM (SELECT batch_no, min(rowid) AS first_row FROM stage GROUP BY batch_no)""")
+        con.execute(f"""
+            COPY (
+                SELECT k.batch_id, e.enterprise_id, CAST(s.sampled_on AS DATE) AS sampled_on,
+                       COALESCE(mcity.code, s.city) AS city_code, COALESCE(mc.code, 'power_bank') AS cluster,
+                       COALESCE(mch.code, '') AS channel, COALESCE(mi.code, s.test_item) AS test_item,
+                       mv.code = '1' AS passed, COALESCE(msev.code, '') AS severity
+                FROM stage s
+                JOIN batch_key k ON k.batch_no = s.batch_no
+                JOIN ent e ON e.uscc = s.uscc
+                LEFT JOIN map_city mcity ON mcity.raw = s.city
+                LEFT JOIN map_cluster mc ON mc.raw = s.cluster
+                LEFT JOIN map_channel mch ON mch.raw = s.channel
+                LEFT JOIN map_verdict mv ON mv.raw = s.verdict
+                LEFT JOIN map_severity msev ON msev.raw = s.severity
+                LEFT JOIN map_item mi ON mi.raw = s.test_item
+            ) TO '{out / 'item.parquet'}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
+        con.execute("DROP TABLE stage")
+        con.execute(f"""
+            COPY (SELECT row_number() OVER () AS complaint_id, e.enterprise_id, CAST(c.received_on AS DATE) AS received_on
+                  FROM {_csv(world / 'complaints.csv')} c JOIN ent e ON e.uscc = c.uscc
+            ) TO '{out / 'complaint.parquet'}' (FORMAT parquet)""")
+        con.execute(f"""
+            COPY (SELECT e.enterprise_id, c.kind, TRY_CAST(c.issued_on AS DATE) AS issued_on,
+                         TRY_CAST(c.expires_on AS DATE) AS expires_on, COALESCE(c.status, 'valid') AS status
+                  FROM {_csv(world / 'certificates.csv')} c JOIN ent e ON e.uscc = c.uscc
+            ) TO '{out / 'certificate.parquet'}' (FORMAT parquet)""")
+        con.execute(f"""
+            COPY (SELECT e.enterprise_id, CAST(a.started_on AS DATE) AS started_on, a.kind
+                  FROM {_csv(world / 'assistance.csv')} a JOIN ent e ON e.uscc = a.uscc
+            ) TO '{out / 'assistance.parquet'}' (FORMAT parquet)""")
+        return {t: con.execute(f"SELECT count(*) FROM '{out / (t + '.parquet')}'").fetchall()[0][0] for t in TABLES}
+    finally:
+        if own:
+            con.close()
+            stage_db.unlink(missing_ok=True)
+
+
+def attach(con: duckdb.DuckDBPyConnection, warehouse: str | Path) -> None:
+    """Views ``enterprise``, ``item``, ``complaint``, ``certificate``, ``assistance`` over the Parquet files."""
+    for t in TABLES:
+        con.execute(f"CREATE OR REPLACE VIEW {t} AS SELECT * FROM read_parquet('{Path(warehouse) / (t + '.parquet')}')")
+
+
+# --- 2. grading ------------------------------------------------------------------------------------
+
+#: One row per judged batch from its item rows: a batch fails when any of its items fails.
+BATCH_SQL = """
+CREATE OR REPLACE TEMP TABLE bulk_batch AS
+SELECT batch_id,
+       any_value(enterprise_id)                   AS enterprise_id,
+       any_value(sampled_on)                      AS sampled_on,
+       any_value(city_code)                       AS city_code,
+       any_value(cluster)                         AS cluster,
+       any_value(channel)                         AS channel,
+       count(*)                                   AS item_count,
+       sum(CASE WHEN passed THEN 0 ELSE 1 END)    AS failed_count
+FROM item
+GROUP BY batch_id
+"""
+
+#: The engine's inputs as of a date (strictly before it), as the risk repository reads them.
+GRADING_INPUTS = {
+    "enterprises": """
+        SELECT enterprise_id, uscc, name, cluster, size, city_code, district, founded
+        FROM enterprise
+        WHERE cluster IN (SELECT DISTINCT cluster FROM bulk_batch WHERE sampled_on < $as_of)
+        ORDER BY uscc""",
+    "batches": """
+        SELECT batch_id, enterprise_id, sampled_on, channel, failed_count = 0 AS passed
+        FROM bulk_batch WHERE sampled_on < $as_of""",
+    "failed_items": """
+        SELECT batch_id, test_item, severity FROM item WHERE sampled_on < $as_of AND NOT passed""",
+    "complaints": "SELECT enterprise_id, received_on FROM complaint WHERE received_on < $as_of",
+    "certificates": """
+        SELECT enterprise_id, issued_on, expires_on, status FROM certificate
+        WHERE kind = 'CCC' AND (issued_on IS NULL OR issued_on < $as_of)""",
+    "assistance": "SELECT enterprise_id, started_on, kind FROM assistance WHERE started_on < $as_of",
+}
+
+
+def batches(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build ``bulk_batch`` from the item rows."""
+    con.execute(BATCH_SQL)
+
+
+def grading_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, pl.DataFrame]:
+    return {k: _pl(con.sql(sql, params={"as_of": as_of})) for k, sql in GRADING_INPUTS.items()}
+
+
+@dataclass
+class BulkGrades:
+    as_of: dt.date
+    policy_version: str
+    grades: pl.DataFrame          # enterprise_id, uscc, probability, grade (+ reasons when asked)
+    training_rows: int
+    positives: int
+    calibration: str
+    prior: dict
+    timings: dict = field(default_factory=dict)
+
+    def distribution(self) -> dict:
+        counts = dict(self.grades.group_by("grade").len().iter_rows())
+        return {g: int(counts.get(g, 0)) for g in ("A", "B", "C", "D")}
+
+
+def grade_frames(f: dict[str, pl.DataFrame], as_of: dt.date, policy: GradingPolicy = DEFAULT_POLICY,
+                 reasons: bool = False) -> BulkGrades:
+    """``risk.service.compute_grades`` on frames instead of a session (same model, same steps).
+
+    The equality with ``compute_grades`` is asserted in ``tests/risk/test_bulk.py``."""
+    ent = f["enterprises"]
+    t0 = time.perf_counter()
+    rows = build_rows(ent, f["batches"], f["failed_items"], f["complaints"], f["certificates"], f["assistance"],
+                      as_of, SNAPSHOT_MONTHS)
+    t1 = time.perf_counter()
+    nt, n_ent = rows.n_train, ent.height
+    tr, sc = np.arange(nt), np.arange(nt, nt + n_ent)
+    model = RiskModel(l2=L2).fit(
+        rows.entity[tr], rows.day[tr], rows.outcome[tr], rows.history.take(tr), rows.numeric[tr],
+        rows.categorical[tr], numeric_names=rows.numeric_names, categorical_names=rows.categorical_names,
+        categorical_labels=rows.categorical_labels)
+    t2 = time.perf_counter()
+    hist = rows.history.take(sc)
+    num, cat = rows.numeric[sc], rows.categorical[sc].copy()
+    channels = rows.categorical[tr, 0]
+    share = np.bincount(channels[channels >= 0], minlength=len(rows.categorical_labels[0])).astype(float)
+    if share.sum() == 0:
+        p = model.predict_proba(hist, num, cat)
+    else:
+        share /= share.sum()
+        p = np.zeros(n_ent)
+        for c, w in enumerate(share):
+            if w > 0:
+                cat[:, 0] = c
+                p += w * model.predict_proba(hist, num, cat)
+    p = np.clip(p, 0.0, 1.0)
+    out = pl.DataFrame({"enterprise_id": ent["enterprise_id"], "uscc": ent["uscc"], "probability": p,
+                        "grade": policy.grade(p).astype(str)})
+    if reasons:
+        shrunk = model.prior_.posterior_mean(rows.counts["prior_failures"], rows.counts["prior_known"])
+        ctx = {"shrunk": shrunk, "prior_mean": model.prior_.prior_mean_, "top_items": rows.top_items,
+               "size": ent["size"].fill_null("").to_list(), "city": ent["city_code"].fill_null("").to_list(),
+               "ccc": [CCC_LEVELS[k] for k in rows.counts["ccc"]]}
+        out = out.with_columns(pl.Series("reasons", explain(_contributions(model, rows, sc), p, rows.counts, ctx),
+                                         dtype=pl.Object))
+    t3 = time.perf_counter()
+    return BulkGrades(as_of, policy.version, out, model.n_train_, model.n_positive_, model.calibration_,
+                      {"alpha": round(model.prior_.alpha_, 4), "beta": round(model.prior_.beta_, 4),
+                       "mean": round(model.prior_.prior_mean_, 4)},
+                      {"features_s": t1 - t0, "fit_s": t2 - t1, "score_s": t3 - t2})
+
+
+def grade(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: GradingPolicy = DEFAULT_POLICY,
+          reasons: bool = False) -> BulkGrades:
+    """Grades of every enterprise of the sampled clusters as of ``as_of`` (needs :func:`batches` first)."""
+    t0 = time.perf_counter()
+    f = grading_inputs(con, as_of)
+    t1 = time.perf_counter()
+    run = grade_frames(f, as_of, policy, reasons)
+    run.timings = {"inputs_s": t1 - t0, **run.timings}
+    return run
+
+
+# --- 3. warnings -----------------------------------------------------------------------------------
+
+#: Series and references get integer keys (sorting and partitioning on integers is several times
+#: cheaper than on text): scope 0 enterprise (key: enterprise id), 1 city, 2 test item, 3 cluster.
+#: ``bulk_daily``: results and failures per reference and day.
+DAILY_SQL = """
+CREATE OR REPLACE TEMP TABLE bulk_daily AS
+SELECT 3 AS ref_scope, cluster AS ref, date_diff('day', DATE '1970-01-01', sampled_on) AS day,
+       count(*) AS n, sum(CASE WHEN failed_count > 0 THEN 1 ELSE 0 END) AS f
+FROM bulk_batch WHERE sampled_on <= $as_of GROUP BY ALL
+UNION ALL
+SELECT 2, test_item, date_diff('day', DATE '1970-01-01', sampled_on),
+       count(*), sum(CASE WHEN passed THEN 0 ELSE 1 END)
+FROM item WHERE sampled_on <= $as_of GROUP BY ALL
+"""
+
+KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE bulk_keys AS
+SELECT ref_scope AS scope, row_number() OVER (PARTITION BY ref_scope ORDER BY ref) AS sid, ref AS name
+FROM (SELECT DISTINCT ref_scope, ref FROM bulk_daily)
+UNION ALL
+SELECT 1, row_number() OVER (ORDER BY city_code), city_code FROM (SELECT DISTINCT city_code FROM bulk_batch)
+"""
+
+#: Reference rates: per reference (cluster for batches, test item for item results) and day, the
+#: results and failures over the trailing ``window`` days before the day (never the day itself).
+REFERENCE_SQL = """
+CREATE OR REPLACE TEMP TABLE bulk_ref AS
+SELECT k.scope AS ref_scope, k.sid AS ref_id, d.day,
+       sum(d.n) OVER w AS n_ref, sum(d.f) OVER w AS f_ref
+FROM bulk_daily d JOIN bulk_keys k ON k.scope = d.ref_scope AND k.name = d.ref
+WINDOW w AS (PARTITION BY k.scope, k.sid ORDER BY d.day RANGE BETWEEN {window} PRECEDING AND 1 PRECEDING)
+"""
+
+#: Judged batches with the integer keys of their city and cluster.
+BATCH_KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE bulk_b AS
+SELECT b.batch_id, b.enterprise_id, kc.sid AS city_sid, kk.sid AS cluster_sid, b.sampled_on,
+       date_diff('day', DATE '1970-01-01', b.sampled_on) AS day,
+       CASE WHEN b.failed_count > 0 THEN 1 ELSE 0 END AS y
+FROM bulk_batch b
+JOIN bulk_keys kc ON kc.scope = 1 AND kc.name = b.city_code
+JOIN bulk_keys kk ON kk.scope = 3 AND kk.name = b.cluster
+WHERE b.sampled_on <= $as_of
+"""
+
+#: Expected failure probability of each monitored observation: the series' own earlier failures
+#: shrunk toward the reference rate with a prior worth ``prior`` observations (no prior: the
+#: reference rate), clipped to [0.005, 0.995]; unmonitored observations still count as history.
+#: Then the first monitored probability of each series, snapped to the design grid (log scale).
+#: The observations of each series (enterprise, city: batches; test item: item results) come
+#: with the reference rate of their day, NULL below ``min_reference`` results (not monitored).
+#: Only observations before ``$cutoff`` of series still without both first signals are read;
+#: enterprise series (short, and most never signal) only in the ``$final`` round.
+MONITORED_SQL = """
+CREATE OR REPLACE TEMP TABLE bulk_mon AS
+WITH b AS (SELECT * FROM bulk_b WHERE sampled_on < $cutoff),
+i AS (
+    SELECT it.batch_id, k.sid AS item_sid, date_diff('day', DATE '1970-01-01', it.sampled_on) AS day,
+           CASE WHEN it.passed THEN 0 ELSE 1 END AS y
+    FROM item it JOIN bulk_keys k ON k.scope = 2 AND k.name = it.test_item
+    WHERE it.sampled_on <= $as_of AND it.sampled_on < $cutoff
+      AND k.sid NOT IN (SELECT series FROM bulk_finished WHERE scope = 2)),
+obs AS (
+    SELECT 0 AS scope, enterprise_id AS series, 3 AS ref_scope, cluster_sid AS ref_id, day, batch_id AS seq, y
+    FROM b WHERE $final
+    UNION ALL
+    SELECT 1, city_sid, 3, cluster_sid, day, batch_id, y FROM b
+    UNION ALL
+    SELECT 2, item_sid, 2, item_sid, day, batch_id, y FROM i),
+pending AS (
+    SELECT o.scope, o.series, o.day, o.seq, o.y,
+           CASE WHEN r.n_ref >= {min_reference} THEN r.f_ref / r.n_ref END AS c
+    FROM obs o LEFT JOIN bulk_ref r ON r.ref_scope = o.ref_scope AND r.ref_id = o.ref_id AND r.day = o.day
+    WHERE NOT EXISTS (SELECT 1 FROM bulk_finished d WHERE d.scope = o.scope AND d.series = o.series)),
+hist AS (
+    SELECT o.scope, o.series, o.day, o.seq, o.y, o.c, s.prior,
+           sum(o.y) OVER w - o.y      AS f_prev,
+           row_number() OVER w - 1    AS n_prev
+    FROM pending o JOIN bulk_scope s ON s.scope = o.scope
+    WINDOW w AS (PARTITION BY o.scope, o.series ORDER BY o.day, o.seq ROWS UNBOUNDED PRECEDING)),
+mon AS (
+    SELECT scope, series, day, seq, y,
+           least(greatest(CASE WHEN prior IS NULL THEN c ELSE (prior * c + f_prev) / (prior + n_prev) END,
+                          0.005), 0.995) AS p
+    FROM hist WHERE c IS NOT NULL),
+ranked AS (
+    SELECT *, row_number() OVER w - 1 AS k, first_value(p) OVER w AS p_first
+    FROM mon
+    WINDOW w AS (PARTITION BY scope, series ORDER BY day, seq ROWS UNBOUNDED PRECEDING))
+SELECT scope, series, day, seq, y, p, k, {grid} AS p0
+FROM ranked
+"""
+
+#: CUSUM (before the first signal): S_t = C_t - min(0, min_{s<=t} C_s), C the running sum of the
+#: weights y log R - log(1 - p + R p). EWMA: block running sums (see the module docstring).
+#: The first signal of each series and chart is what a scan raises as an alert.
+CHARTS_SQL = """
+WITH w AS (
+    SELECT m.*, t.h, t.ucl,
+           m.y * ln({odds_ratio}) - ln(1 + ({odds_ratio} - 1) * m.p) AS weight,
+           (m.y - m.p) / sqrt(m.p * (1 - m.p))                     AS resid,
+           m.k // {block} AS blk, m.k % {block} AS j
+    FROM bulk_mon m JOIN bulk_limits t ON t.scope = m.scope AND t.p0 = m.p0),
+c AS (
+    SELECT *, sum(weight) OVER s AS cum,
+           sum(resid * pow({a}, -j)) OVER b AS blk_sum
+    FROM w
+    WINDOW s AS (PARTITION BY scope, series ORDER BY k ROWS UNBOUNDED PRECEDING),
+           b AS (PARTITION BY scope, series, blk ORDER BY k ROWS UNBOUNDED PRECEDING)),
+ends AS (
+    SELECT scope, series, blk + 1 AS blk, {lam} * sum(resid * pow({a}, {block} - 1 - j)) AS z_end
+    FROM w GROUP BY scope, series, blk),
+path AS (
+    SELECT c.scope, c.series, c.day, c.seq, c.k, c.h, c.ucl, c.p,
+           c.cum - least(0, min(c.cum) OVER s) AS cusum,
+           {lam} * pow({a}, c.j) * c.blk_sum + pow({a}, c.j + 1) * coalesce(e.z_end, 0) AS ewma
+    FROM c LEFT JOIN ends e ON e.scope = c.scope AND e.series = c.series AND e.blk = c.blk
+    WINDOW s AS (PARTITION BY c.scope, c.series ORDER BY c.k ROWS UNBOUNDED PRECEDING))
+SELECT 'cusum' AS kind, scope, series, min_by(day, k) AS day, min_by(cusum, k) AS statistic,
+       any_value(h) AS threshold, min_by(seq, k) AS batch_id, min_by(p, k) AS expected
+FROM path WHERE cusum >= h GROUP BY scope, series
+UNION ALL
+SELECT 'ewma', scope, series, min_by(day, k), min_by(ewma, k), any_value(ucl), min_by(seq, k), min_by(p, k)
+FROM path WHERE ewma >= ucl GROUP BY scope, series
+"""
+
+#: Complaints per enterprise and calendar month against the enterprise's earlier months shrunk
+#: toward the peers' monthly rate over the 12 months before (gamma-Poisson); a surge when the
+#: count is at least ``min_count`` and its upper-tail probability is below alpha, i.e. the
+#: expected count is below the critical mean for that count.
+SURGE_SQL = """
+WITH c AS (
+    SELECT enterprise_id, year(received_on) * 12 + month(received_on) - 1 AS m
+    FROM complaint WHERE received_on <= $as_of),
+monthly AS (SELECT enterprise_id, m, count(*) AS n FROM c GROUP BY enterprise_id, m),
+peer AS (SELECT m, count(*) AS n FROM c GROUP BY m),
+peer_trailing AS (
+    SELECT m, sum(n) OVER (ORDER BY m RANGE BETWEEN 12 PRECEDING AND 1 PRECEDING) AS n_peer,
+           min(m) OVER () AS start
+    FROM peer),
+tested AS (
+    SELECT e.enterprise_id, e.m, e.n,
+           sum(e.n) OVER (PARTITION BY e.enterprise_id ORDER BY e.m ROWS UNBOUNDED PRECEDING) - e.n AS before,
+           p.start, coalesce(p.n_peer, 0) AS n_peer, e.m - greatest(p.start, e.m - 12) AS peer_months
+    FROM monthly e JOIN peer_trailing p ON p.m = e.m),
+scored AS (
+    SELECT *, greatest(n_peer / ($enterprises * peer_months), 1e-4) AS peer_rate
+    FROM tested WHERE peer_months > 0 AND m <= $last_complete AND n >= {min_count}),
+expected AS (
+    SELECT *, (peer_rate * {prior_months} + before) / ({prior_months} + (m - start)) AS mu FROM scored)
+SELECT 'complaint_surge' AS kind, 'enterprise' AS scope, CAST(x.enterprise_id AS VARCHAR) AS scope_key,
+       min(x.m) AS month, min_by(x.n, x.m) AS statistic, min_by(x.mu, x.m) AS expected
+FROM expected x JOIN bulk_poisson q ON q.n = x.n
+WHERE x.mu < q.mu_crit
+GROUP BY x.enterprise_id
+"""
+
+#: Prefix rounds (days after the first observation) for the city and test-item series: a series
+#: whose first signals both fall in a prefix has the same path there as on its whole history, so
+#: it is finished; the rest are read again with a longer prefix, and at last whole, with the
+#: enterprise series. Most item results are never sorted.
+ROUNDS_DAYS = (30, 120, 400)
+
+
+def _grid_case(column: str) -> str:
+    """SQL picking the design-grid value nearest to ``column`` on the log scale (as the engine does)."""
+    grid = [float(g) for g in _P_GRID]
+    logs = [math.log(g) for g in grid]
+    parts = [f"WHEN ln({column}) <= {(logs[i] + logs[i + 1]) / 2!r} THEN {grid[i]!r}" for i in range(len(grid) - 1)]
+    return f"CASE {' '.join(parts)} ELSE {grid[-1]!r} END"
+
+
+def last_complete_month(as_of: dt.date) -> int:
+    """The last month the engine's complaint test evaluates at ``as_of`` (same expression as
+    ``alert.service._Scan.complaint_surges``), as ``year * 12 + month - 1``."""
+    month_of = as_of.year * 12 + as_of.month - 1
+    return month_of - (0 if (as_of + dt.timedelta(days=1)).month != as_of.month else -1) - 1
+
+
+def _pl(result) -> pl.DataFrame:
+    return pl.from_arrow(result.to_arrow_table())
+
+
+def _table(con, name: str, frame: pl.DataFrame) -> None:
+    con.register(f"_{name}_df", frame.to_arrow())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_df")
+    con.unregister(f"_{name}_df")
+
+
+def design_limits(settings: ScanSettings, pairs, cache: str | Path | None = None) -> list[tuple]:
+    """(scope, p0, CUSUM h, EWMA upper limit) for each (scope, design probability): Markov-chain
+    bisections of ``stats.control`` (seconds each), so kept in a JSON ``cache`` keyed by the
+    settings when one is given. They depend on the settings and the design grid only."""
+    lam = settings.ewma_lambda
+    key = json.dumps(settings.to_dict(), sort_keys=True)
+    path = Path(cache) if cache else None
+    whole = json.loads(path.read_text()) if path and path.is_file() else {}
+    store = dict(whole.get(key, {}))
+    out, changed = [], False
+    for scope, p0 in pairs:
+        k = f"{scope}|{float(p0)!r}"
+        if k not in store:
+            store[k] = [cusum_threshold(settings.arl(scope), float(p0), settings.odds_ratio),
+                        ewma_limit(settings.arl(scope), lam, float(p0)) * math.sqrt(lam / (2 - lam))]
+            changed = True
+        out.append((scope, float(p0), *store[k]))
+    if path and changed:
+        whole[key] = store
+        path.write_text(json.dumps(whole))
+    return out
+
+
+@dataclass
+class BulkWarnings:
+    as_of: dt.date
+    alerts: pl.DataFrame          # kind, scope, scope_key, raised_at, statistic, threshold
+    timings: dict = field(default_factory=dict)
+    rounds: list = field(default_factory=list)
+
+
+def latest_observation(con: duckdb.DuckDBPyConnection) -> dt.date:
+    return con.execute("SELECT greatest((SELECT max(sampled_on) FROM bulk_batch),"
+                       " (SELECT max(received_on) FROM complaint))").fetchall()[0][0]
+
+
+def warnings_scan(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
+                  settings: ScanSettings = DEFAULT, limits_cache: str | Path | None = None,
+                  rounds_days: tuple[int, ...] = ROUNDS_DAYS) -> BulkWarnings:
+    """The alerts a fresh ``lingqu alerts scan`` up to ``as_of`` raises (needs :func:`batches` first):
+    one per series and chart at its first signal, and one per enterprise at its first complaint surge."""
+    s = settings
+    as_of = as_of or latest_observation(con)
+    timings = {"reference_s": 0.0, "expected_s": 0.0, "limits_s": 0.0, "charts_s": 0.0}
+    t = time.perf_counter()
+    prior = dict(s.prior_batches)
+    _table(con, "bulk_scope", pl.DataFrame({"scope": range(len(SCOPES)), "prior": [prior.get(k) for k in SCOPES]},
+                                            schema={"scope": pl.Int32, "prior": pl.Float64}))
+    con.execute(DAILY_SQL, {"as_of": as_of})
+    con.execute(KEYS_SQL)
+    con.execute(REFERENCE_SQL.format(window=int(s.window_days)))
+    con.execute(BATCH_KEYS_SQL, {"as_of": as_of})
+    con.execute("CREATE OR REPLACE TEMP TABLE bulk_finished (scope INTEGER, series BIGINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE bulk_signal (kind VARCHAR, scope INTEGER, series BIGINT, day BIGINT, "
+                "statistic DOUBLE, threshold DOUBLE, batch_id BIGINT, expected DOUBLE)")
+    first_day = con.execute("SELECT min(day) FROM bulk_ref").fetchall()[0][0] or 0
+    epoch = dt.date(1970, 1, 1)
+    timings["reference_s"] += time.perf_counter() - t
+    rounds = []
+    cutoffs = [epoch + dt.timedelta(days=first_day + d) for d in rounds_days] + [dt.date(9999, 12, 31)]
+    for cutoff in cutoffs:
+        t = time.perf_counter()
+        con.execute(MONITORED_SQL.format(grid=_grid_case("p_first"), min_reference=int(s.min_reference)),
+                    {"cutoff": cutoff, "as_of": as_of, "final": cutoff.year == 9999})
+        timings["expected_s"] += time.perf_counter() - t
+        t = time.perf_counter()
+        pairs = con.execute("SELECT DISTINCT scope, p0 FROM bulk_mon ORDER BY scope, p0").fetchall()
+        limits = [(code, *lim[1:]) for (code, _), lim in
+                  zip(pairs, design_limits(s, [(SCOPES[c], p0) for c, p0 in pairs], limits_cache))]
+        _table(con, "bulk_limits", pl.DataFrame(limits, orient="row", schema={
+            "scope": pl.Int32, "p0": pl.Float64, "h": pl.Float64, "ucl": pl.Float64}))
+        timings["limits_s"] += time.perf_counter() - t
+        t = time.perf_counter()
+        rows = con.execute("SELECT count(*) FROM bulk_mon").fetchall()[0][0]
+        con.execute("INSERT INTO bulk_signal SELECT * FROM ("
+                    + CHARTS_SQL.format(odds_ratio=repr(float(s.odds_ratio)), block=EWMA_BLOCK,
+                                        a=repr(1.0 - s.ewma_lambda), lam=repr(float(s.ewma_lambda)))
+                    + ") new WHERE NOT EXISTS (SELECT 1 FROM bulk_signal o WHERE o.kind = new.kind "
+                      "AND o.scope = new.scope AND o.series = new.series)")
+        con.execute("INSERT INTO bulk_finished SELECT scope, series FROM bulk_signal GROUP BY scope, series "
+                    "HAVING count(*) = 2 EXCEPT SELECT scope, series FROM bulk_finished")
+        timings["charts_s"] += time.perf_counter() - t
+        rounds.append({"before": cutoff.isoformat() if cutoff.year < 9999 else None, "monitored_rows": int(rows)})
+    t = time.perf_counter()
+    enterprises = con.execute("SELECT count(*) FROM enterprise").fetchall()[0][0]
+    max_n = con.execute("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM complaint "
+                        "GROUP BY enterprise_id, year(received_on), month(received_on))").fetchall()[0][0]
+    ns = np.arange(max(int(s.surge_min_count), 1), max(int(max_n), 1) + 1)
+    _table(con, "bulk_poisson", pl.DataFrame({"n": ns, "mu_crit": gammaincinv(ns, s.surge_alpha)}))
+    surges = _pl(con.sql(SURGE_SQL.format(min_count=int(s.surge_min_count),
+                                          prior_months=repr(float(s.surge_prior_months))),
+                         params={"as_of": as_of, "enterprises": float(enterprises),
+                                 "last_complete": last_complete_month(as_of)}))
+    timings["surge_s"] = time.perf_counter() - t
+    rates = _pl(con.sql("""
+        SELECT s.kind, CASE s.scope WHEN 0 THEN 'enterprise' WHEN 1 THEN 'city' ELSE 'test_item' END AS scope,
+               coalesce(k.name, CAST(s.series AS VARCHAR)) AS scope_key, s.day, s.statistic, s.threshold
+        FROM bulk_signal s LEFT JOIN bulk_keys k ON s.scope > 0 AND k.scope = s.scope AND k.sid = s.series"""))
+    rates = rates.select("kind", "scope", "scope_key",
+                         pl.col("day").cast(pl.Int32).cast(pl.Date).alias("raised_at"), "statistic", "threshold")
+    surges = surges.select(
+        "kind", "scope", "scope_key",
+        pl.date(pl.col("month") // 12, pl.col("month") % 12 + 1, 1).alias("raised_at"),
+        pl.col("statistic").cast(pl.Float64), pl.lit(None, dtype=pl.Float64).alias("threshold"))
+    alerts = pl.concat([rates, surges]).sort("kind", "scope", "scope_key")
+    return BulkWarnings(as_of, alerts, timings, rounds)
+
+
+# --- together --------------------------------------------------------------------------------------
+
+@dataclass
+class BulkRun:
+    grades: BulkGrades
+    warnings: BulkWarnings
+    item_rows: int
+    batches: int
+    timings: dict
+
+
+def run(warehouse: str | Path, as_of: dt.date | None = None, *, con: duckdb.DuckDBPyConnection | None = None,
+        policy: GradingPolicy = DEFAULT_POLICY, settings: ScanSettings = DEFAULT, reasons: bool = False,
+        limits_cache: str | Path | None = None) -> BulkRun:
+    """Grading as of ``as_of`` (default: the day after the latest observation) and a full warning
+    scan up to the latest observation, over the Parquet warehouse at ``warehouse``."""
+    own = con is None
+    con = con or connect()
+    try:
+        attach(con, warehouse)
+        t0 = time.perf_counter()
+        batches(con)
+        t1 = time.perf_counter()
+        latest = latest_observation(con)
+        g = grade(con, as_of or latest + dt.timedelta(days=1), policy, reasons)
+        t2 = time.perf_counter()
+        w = warnings_scan(con, latest, settings, limits_cache)
+        t3 = time.perf_counter()
+        n_items = con.execute("SELECT sum(item_count) FROM bulk_batch").fetchall()[0][0]
+        n_batches = con.execute("SELECT count(*) FROM bulk_batch").fetchall()[0][0]
+        return BulkRun(g, w, int(n_items), int(n_batches),
+                       {"batches_s": t1 - t0, "grading_s": t2 - t1, "warnings_s": t3 - t2, "total_s": t3 - t0})
+    finally:
+        if own:
+            con.close()
