@@ -82,12 +82,15 @@ def pandas_run(warehouse: str | Path, as_of: dt.date | None = None, limits_cache
     clusters = set(bt["cluster"])
     e = ent[ent["cluster"].isin(clusters)].sort_values("uscc")
     fi = items[(pd.to_datetime(items["sampled_on"]) < cut) & (~items["passed"])][["batch_id", "test_item", "severity"]]
+    ms = items[(pd.to_datetime(items["sampled_on"]) < cut) & items["passed"] & items["measured_value"].notna()][
+        ["batch_id", "test_item", "measured_value", "limit_text"]]
     frames = {
         "enterprises": pl.from_pandas(e[["enterprise_id", "uscc", "name", "cluster", "size", "city_code", "district",
                                          "founded"]]),
         "batches": pl.from_pandas(bt.assign(passed=bt["failed_count"] == 0)[
             ["batch_id", "enterprise_id", "sampled_on", "channel", "passed"]]),
         "failed_items": pl.from_pandas(fi),
+        "measured": pl.from_pandas(ms),
         "complaints": pl.from_pandas(complaints[pd.to_datetime(complaints["received_on"]) < cut][
             ["enterprise_id", "received_on"]]),
         "certificates": pl.from_pandas(certs[(certs["kind"] == "CCC") & (certs["issued_on"].isna() | (

@@ -48,11 +48,9 @@ from scipy.special import gammaincinv
 
 from lingqu.alert.service import _P_GRID, DEFAULT, ScanSettings
 from lingqu.kit import normalize
-from lingqu.risk.features import CCC_LEVELS, build_rows
-from lingqu.risk.reasons import explain
-from lingqu.risk.service import L2, SNAPSHOT_MONTHS, _contributions
+from lingqu.risk.service import GradingFrames, reasons_of, score_frames
 from lingqu.stats.control import cusum_threshold, ewma_limit
-from lingqu.stats.grading import DEFAULT_POLICY, GradingPolicy, RiskModel
+from lingqu.stats.grading import DEFAULT_POLICY, GradingPolicy
 
 #: EWMA block length: weights of terms dropped are below (1 - lam)^EWMA_BLOCK
 EWMA_BLOCK = 256
@@ -112,7 +110,8 @@ def build_warehouse(world: str | Path, out: str | Path, con: duckdb.DuckDBPyConn
         # the sampling rows in file order (a table on disk; rowid numbers them in insertion order)
         con.execute(f"""
             CREATE OR REPLACE TABLE stage AS
-            SELECT batch_id AS batch_no, uscc, cluster, sampled_on, city, channel, test_item, verdict, severity
+            SELECT batch_id AS batch_no, uscc, cluster, sampled_on, city, channel, test_item, verdict, severity,
+                   measured_value, "limit" AS limit_text
             FROM {_csv(world / 'sampling.csv')}""")
         for name, col, fn in (
                 ("map_city", "city", normalize.city_code),
@@ -120,7 +119,8 @@ def build_warehouse(world: str | Path, out: str | Path, con: duckdb.DuckDBPyConn
                 ("map_channel", "channel", lambda v: normalize.parse_choice(v, "channel", normalize.CHANNELS)),
                 ("map_severity", "severity", lambda v: normalize.parse_choice(v, "severity", normalize.SEVERITIES)),
                 ("map_verdict", "verdict", lambda v: "1" if normalize.parse_verdict(v) else "0"),
-                ("map_item", "test_item", normalize.clean_text)):
+                ("map_item", "test_item", normalize.clean_text),
+                ("map_limit", "limit_text", normalize.clean_text)):
             values = [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM stage").fetchall()]
             _mapping(con, name, [v for v in values if v is not None], fn)
         ent_csv = _csv(world / "enterprises.csv")
@@ -159,7 +159,8 @@ def build_warehouse(world: str | Path, out: str | Path, con: duckdb.DuckDBPyConn
                 SELECT k.batch_id, e.enterprise_id, CAST(s.sampled_on AS DATE) AS sampled_on,
                        COALESCE(mcity.code, s.city) AS city_code, COALESCE(mc.code, 'power_bank') AS cluster,
                        COALESCE(mch.code, '') AS channel, COALESCE(mi.code, s.test_item) AS test_item,
-                       mv.code = '1' AS passed, COALESCE(msev.code, '') AS severity
+                       mv.code = '1' AS passed, COALESCE(msev.code, '') AS severity,
+                       TRY_CAST(s.measured_value AS DOUBLE) AS measured_value, COALESCE(ml.code, '') AS limit_text
                 FROM stage s
                 JOIN batch_key k ON k.batch_no = s.batch_no
                 JOIN ent e ON e.uscc = s.uscc
@@ -169,6 +170,7 @@ def build_warehouse(world: str | Path, out: str | Path, con: duckdb.DuckDBPyConn
                 LEFT JOIN map_verdict mv ON mv.raw = s.verdict
                 LEFT JOIN map_severity msev ON msev.raw = s.severity
                 LEFT JOIN map_item mi ON mi.raw = s.test_item
+                LEFT JOIN map_limit ml ON ml.raw = s.limit_text
             ) TO '{out / 'item.parquet'}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
         con.execute("DROP TABLE stage")
         con.execute(f"""
@@ -226,6 +228,9 @@ GRADING_INPUTS = {
         FROM bulk_batch WHERE sampled_on < $as_of""",
     "failed_items": """
         SELECT batch_id, test_item, severity FROM item WHERE sampled_on < $as_of AND NOT passed""",
+    "measured": """
+        SELECT batch_id, test_item, measured_value, limit_text FROM item
+        WHERE sampled_on < $as_of AND passed AND measured_value IS NOT NULL""",
     "complaints": "SELECT enterprise_id, received_on FROM complaint WHERE received_on < $as_of",
     "certificates": """
         SELECT enterprise_id, issued_on, expires_on, status FROM certificate
@@ -259,51 +264,36 @@ class BulkGrades:
         return {g: int(counts.get(g, 0)) for g in ("A", "B", "C", "D")}
 
 
+def city_names() -> dict[str, str]:
+    """City code -> Chinese name, from the shipped reference data (what the engine reads from the
+    ``city`` table), so that reasons read "所在城市：深圳" on both paths."""
+    import csv
+    from importlib.resources import files
+
+    with files("lingqu.data").joinpath("cities.csv").open(encoding="utf-8") as fh:
+        return {r["code"]: r["name_zh"] for r in csv.DictReader(fh)}
+
+
 def grade_frames(f: dict[str, pl.DataFrame], as_of: dt.date, policy: GradingPolicy = DEFAULT_POLICY,
                  reasons: bool = False) -> BulkGrades:
-    """``risk.service.compute_grades`` on frames instead of a session (same model, same steps).
+    """The engine's own scoring (``risk.service.score_frames``) on the frames aggregated in SQL.
 
     The equality with ``compute_grades`` is asserted in ``tests/risk/test_bulk.py``."""
     ent = f["enterprises"]
-    t0 = time.perf_counter()
-    rows = build_rows(ent, f["batches"], f["failed_items"], f["complaints"], f["certificates"], f["assistance"],
-                      as_of, SNAPSHOT_MONTHS)
-    t1 = time.perf_counter()
-    nt, n_ent = rows.n_train, ent.height
-    tr, sc = np.arange(nt), np.arange(nt, nt + n_ent)
-    model = RiskModel(l2=L2).fit(
-        rows.entity[tr], rows.day[tr], rows.outcome[tr], rows.history.take(tr), rows.numeric[tr],
-        rows.categorical[tr], numeric_names=rows.numeric_names, categorical_names=rows.categorical_names,
-        categorical_labels=rows.categorical_labels)
-    t2 = time.perf_counter()
-    hist = rows.history.take(sc)
-    num, cat = rows.numeric[sc], rows.categorical[sc].copy()
-    channels = rows.categorical[tr, 0]
-    share = np.bincount(channels[channels >= 0], minlength=len(rows.categorical_labels[0])).astype(float)
-    if share.sum() == 0:
-        p = model.predict_proba(hist, num, cat)
-    else:
-        share /= share.sum()
-        p = np.zeros(n_ent)
-        for c, w in enumerate(share):
-            if w > 0:
-                cat[:, 0] = c
-                p += w * model.predict_proba(hist, num, cat)
-    p = np.clip(p, 0.0, 1.0)
-    out = pl.DataFrame({"enterprise_id": ent["enterprise_id"], "uscc": ent["uscc"], "probability": p,
-                        "grade": policy.grade(p).astype(str)})
+    frames = GradingFrames(ent, f["batches"], f["failed_items"], f["complaints"], f["certificates"],
+                           f["assistance"], f.get("measured"))
+    timings: dict = {}
+    scored = score_frames(frames, as_of, policy, timings)
+    t = time.perf_counter()
+    out = pl.DataFrame({"enterprise_id": ent["enterprise_id"], "uscc": ent["uscc"], "probability": scored.probability,
+                        "grade": scored.grades.astype(str)})
     if reasons:
-        shrunk = model.prior_.posterior_mean(rows.counts["prior_failures"], rows.counts["prior_known"])
-        ctx = {"shrunk": shrunk, "prior_mean": model.prior_.prior_mean_, "top_items": rows.top_items,
-               "size": ent["size"].fill_null("").to_list(), "city": ent["city_code"].fill_null("").to_list(),
-               "ccc": [CCC_LEVELS[k] for k in rows.counts["ccc"]]}
-        out = out.with_columns(pl.Series("reasons", explain(_contributions(model, rows, sc), p, rows.counts, ctx),
-                                         dtype=pl.Object))
-    t3 = time.perf_counter()
+        out = out.with_columns(pl.Series("reasons", reasons_of(scored, ent, city_names()), dtype=pl.Object))
+    timings["score_s"] += time.perf_counter() - t
+    model = scored.model
     return BulkGrades(as_of, policy.version, out, model.n_train_, model.n_positive_, model.calibration_,
                       {"alpha": round(model.prior_.alpha_, 4), "beta": round(model.prior_.beta_, 4),
-                       "mean": round(model.prior_.prior_mean_, 4)},
-                      {"features_s": t1 - t0, "fit_s": t2 - t1, "score_s": t3 - t2})
+                       "mean": round(model.prior_.prior_mean_, 4)}, timings)
 
 
 def grade(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: GradingPolicy = DEFAULT_POLICY,
