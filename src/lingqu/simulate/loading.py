@@ -24,7 +24,9 @@ ORDER = (
 )
 
 
-def load_world(directory: str | Path, url: str | None = None, actor: str = "lingqu demo load") -> list:
+def load_world(directory: str | Path, url: str | None = None, actor: str = "lingqu demo load",
+               grade: bool = False) -> list:
+    """Import a demo world's files; with ``grade`` (``lingqu init --demo``), also grade and scan."""
     from lingqu.auth.service import ensure_demo_users
     from lingqu.ingest.service import import_file
     from lingqu.simulate import repository
@@ -52,7 +54,32 @@ def load_world(directory: str | Path, url: str | None = None, actor: str = "ling
         from lingqu.standard.changes import scan
 
         scan(session, actor=actor)
+        if grade:
+            _grade_and_warn(session, actor)
     return reports
+
+
+def _grade_and_warn(session, actor: str) -> None:
+    """Risk grades as of the day after the last sampled batch, and a first early-warning scan, so the
+    risk ranking, the alert inbox and the enterprise portal's grade are not empty. Loading again
+    changes nothing: the same grades are found unchanged, and the scan runs only on a database that
+    has never been scanned (a scan moves the watermark forward and is audited)."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from lingqu.alert import repository as alert_repository
+    from lingqu.alert.service import WATERMARK
+    from lingqu.alert.service import scan as alert_scan
+    from lingqu.risk.service import grade_enterprises
+    from lingqu.sampling.models import Batch
+
+    latest = session.scalar(select(func.max(Batch.sampled_on)))
+    if latest is None:
+        return
+    grade_enterprises(session, latest + dt.timedelta(days=1), actor=actor)
+    if not alert_repository.states(session, WATERMARK):
+        alert_scan(session, actor=actor)
 
 
 def ensure_demo_world(url: str, seed: int = 1) -> str:
@@ -62,6 +89,6 @@ def ensure_demo_world(url: str, seed: int = 1) -> str:
     out = VAR_DIR / f"demo-world-seed{seed}"
     if not (out / "manifest.json").is_file():
         generate_world(out, seed=seed)
-    reports = load_world(out, url)
+    reports = load_world(out, url, grade=True)
     parts = [f"{r.kind} {r.imported}+/{r.unchanged}=/{r.rejected}x" for r in reports]
     return "演示数据 / demo world loaded (imported+/unchanged=/rejected x): " + ", ".join(parts)
