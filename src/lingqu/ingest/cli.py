@@ -41,7 +41,7 @@ def _print(report, as_json: bool) -> None:
 
 
 def run_import(kind: str, file: Path, rejects: Path | None, strict: bool, as_json: bool) -> int:
-    from lingqu.db.engine import unit_of_work
+    from lingqu.db.engine import refresh_statistics, unit_of_work
     from lingqu.ingest.service import StrictRejected, import_file
 
     actor = f"cli:{getpass.getuser()}"
@@ -52,6 +52,8 @@ def run_import(kind: str, file: Path, rejects: Path | None, strict: bool, as_jso
         _print(e.report, as_json)
         typer.echo(e.message, err=True)
         return 1
+    if report.imported:
+        refresh_statistics()
     _print(report, as_json)
     return 1 if report.rejected else 0
 

@@ -90,5 +90,8 @@ def ensure_demo_world(url: str, seed: int = 1) -> str:
     if not (out / "manifest.json").is_file():
         generate_world(out, seed=seed)
     reports = load_world(out, url, grade=True)
+    from lingqu.db.engine import refresh_statistics
+
+    refresh_statistics(url)
     parts = [f"{r.kind} {r.imported}+/{r.unchanged}=/{r.rejected}x" for r in reports]
     return "演示数据 / demo world loaded (imported+/unchanged=/rejected x): " + ", ".join(parts)
