@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lingqu.kit.paging import PageInfo
+
 #: Display names of the industrial clusters; an unknown cluster is shown as stored.
 CLUSTER_LABELS = {"power_bank": "移动电源", "medical_device": "医疗器械", "other": "其他"}
 
@@ -68,15 +70,8 @@ class EnterpriseRow(BaseModel):
     last_sampled_on: dt.date | None = None
 
 
-class EnterprisePage(BaseModel):
+class EnterprisePage(PageInfo):
     items: list[EnterpriseRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
 
 class SamplingSummary(BaseModel):

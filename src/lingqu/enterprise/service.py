@@ -31,6 +31,7 @@ from lingqu.enterprise.schemas import (
 )
 from lingqu.exceptions import NotFound, ValidationError
 from lingqu.kit.identifiers import uscc_problem
+from lingqu.kit.paging import int_param
 from lingqu.reference import repository as reference_repository
 from lingqu.sampling import repository as sampling_repository
 
@@ -53,20 +54,6 @@ def check_city(session: Session, code: str) -> City:
             return c
     codes = "、".join(f"{c.code} {c.name}" for c in known)
     raise ValidationError(f"未知的城市代码 {code!r}，应为 {codes} 之一 (unknown city code)", field="city")
-
-
-def _int_param(value: str | int | None, field: str, default: int, low: int, high: int | None = None) -> int:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return default
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        n = None
-    if n is None or n < low or (high is not None and n > high):
-        bound = f"{low} 到 {high} 之间" if high is not None else f"不小于 {low}"
-        bound_en = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ValidationError(f"参数 {field} 应为{bound}的整数，实为 {value!r} ({field} must be an integer {bound_en})", field=field)
-    return n
 
 
 def parse_query(
@@ -104,8 +91,8 @@ def parse_query(
         cluster=(cluster or "").strip(),
         grade=grade_text,
         **drill,
-        page=_int_param(page, "page", 1, 1),
-        page_size=_int_param(page_size, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+        page=int_param(page, "page", 1, 1),
+        page_size=int_param(page_size, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
     )
 
 

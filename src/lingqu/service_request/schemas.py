@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from lingqu.kit.paging import PageInfo
+
 #: topic code -> (Chinese label, institution kinds that provide it). A request open to all
 #: institutions reaches those of these kinds (and, if it names a standard, whose scope has it).
 TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -71,12 +73,5 @@ class ServiceRequestOut(BaseModel):
     completed_at: dt.datetime | None
 
 
-class ServiceRequestPage(BaseModel):
+class ServiceRequestPage(PageInfo):
     items: list[ServiceRequestOut]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))

@@ -29,6 +29,7 @@ from lingqu.exceptions import Forbidden, LingquError, NotFound, ValidationError
 from lingqu.institution import repository as institution_repository
 from lingqu.institution import service as institution_service
 from lingqu.institution.service import FormInvalid
+from lingqu.kit.paging import int_param
 from lingqu.service_request import repository
 from lingqu.service_request.models import ServiceRequest
 from lingqu.service_request.repository import InstitutionView, RequestFilter
@@ -110,17 +111,6 @@ def get(session: Session, user: User, request_id) -> ServiceRequestOut:
     return _out(row)
 
 
-def _int_param(value, field: str, default: int, low: int, high: int | None = None) -> int:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return default
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        n = None
-    if n is None or n < low or (high is not None and n > high):
-        bound = f"{low} 到 {high} 之间" if high is not None else f"不小于 {low}"
-        raise ValidationError(f"参数 {field} 应为{bound}的整数，实为 {value!r} ({field} out of range)", field=field)
-    return n
 
 
 def list_requests(session: Session, user: User, *, status: str | None = None, topic: str | None = None,
@@ -134,8 +124,8 @@ def list_requests(session: Session, user: User, *, status: str | None = None, to
         raise ValidationError(f"未知的服务类型 {topic!r}，应为 {'、'.join(TOPICS)} 之一 (unknown topic)", field="topic")
     if len(text) > MAX_QUERY_CHARS:
         raise ValidationError(f"搜索内容过长，最多 {MAX_QUERY_CHARS} 个字符 (search text too long)", field="q")
-    page_n = _int_param(page, "page", 1, 1)
-    size = _int_param(page_size, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    page_n = int_param(page, "page", 1, 1)
+    size = int_param(page_size, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     base = visibility(session, user)
     if city:
         from lingqu.enterprise.service import check_city
