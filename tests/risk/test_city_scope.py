@@ -160,3 +160,21 @@ def test_city_regulator_handles_only_its_citys_alerts(city_world, anonymous_clie
     assert closed["status"] == "closed" and closed["note"] == "已现场核查，企业整改完成" and closed["closed_by"] == "city_reg"
     assert c.post(f"/alerts/{f}/close", data={"csrf_token": token, "note": "x"}).status_code == 404
     assert c.post(f"/alerts/{a}/ack", data={"csrf_token": "forged"}).status_code == 403
+
+
+def test_province_regulator_pages_follow_the_city_switcher(city_world, anonymous_client):
+    """The risk ranking and the alert inbox show the switcher's city; a city-bound regulator's URL
+    cannot widen its view with ``city=``."""
+    w = city_world
+    p = _as(anonymous_client, "prov_reg")
+    everyone = p.get("/api/v1/risk/grades").json()["grades"]
+    other_city = next(e["uscc"] for e in everyone if e["city_code"] == w["other"])
+    mine_city = next(e["uscc"] for e in everyone if e["city_code"] == w["mine"])
+    assert other_city in p.get("/risk").text and mine_city in p.get("/risk").text
+    p.cookies.set("lingqu_city", w["mine"])
+    page = p.get("/risk").text
+    assert mine_city in page and other_city not in page
+    assert other_city in p.get("/risk", params={"city": w["other"]}).text  # the URL's own city wins
+    c = _as(anonymous_client, "city_reg")
+    assert other_city not in c.get("/risk", params={"city": w["other"]}).text
+    assert p.get("/alerts").status_code == 200

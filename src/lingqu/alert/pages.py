@@ -13,6 +13,7 @@ from lingqu.alert import service
 from lingqu.auth.scope import Scope
 from lingqu.exceptions import LingquError
 from lingqu.web.access import ScopeDep, allow
+from lingqu.web.choice import chosen_city
 from lingqu.web.deps import SessionDep, error_page
 from lingqu.web.sessions import check_csrf
 from lingqu.web.templating import templates
@@ -30,7 +31,8 @@ def _actor(request: Request) -> str:
 
 def _inbox(request: Request, session, scope: Scope, status: str, selected: int | None, error: str | None = None,
            status_code: int = 200) -> HTMLResponse:
-    alerts = service.list_alerts(session, status or None, city_code=scope.city_code)
+    # the list follows the city switcher for province-wide users; access to one alert stays by scope
+    alerts = service.list_alerts(session, status or None, city_code=scope.city_code or chosen_city(request))
     chosen = None
     if selected:
         chosen = service.get_alert(session, selected, scope.city_code)

@@ -13,6 +13,7 @@ from lingqu.auth.scope import Scope
 from lingqu.exceptions import LingquError
 from lingqu.risk import plan, service
 from lingqu.web.access import ScopeDep, allow
+from lingqu.web.choice import city_param
 from lingqu.web.deps import SessionDep, error_page
 from lingqu.web.sessions import check_csrf
 from lingqu.web.templating import templates
@@ -23,9 +24,12 @@ PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/risk", response_class=HTMLResponse, dependencies=[ROLES])
-def risk_ranking(request: Request, session: SessionDep, scope: Scope = ScopeDep, as_of: str | None = None) -> HTMLResponse:
+def risk_ranking(request: Request, session: SessionDep, scope: Scope = ScopeDep, as_of: str | None = None,
+                 city: str | None = None) -> HTMLResponse:
+    """A city-bound regulator sees its city; a province-wide one the city of the switcher (or ``city=``)."""
     try:
-        data = service.stored_grades(session, service.parse_as_of(as_of) if as_of else None, city_code=scope.city_code)
+        view_city = scope.city_code or city_param(request, city)
+        data = service.stored_grades(session, service.parse_as_of(as_of) if as_of else None, city_code=view_city)
     except LingquError as exc:
         return error_page(request, exc)
     return templates.TemplateResponse(request, "risk_grades.html", {"nav": "risk", "g": data})
