@@ -181,3 +181,29 @@ def test_unrecognised_scope_entries_are_shown_and_kept_through_an_edit(world, as
         inst = s.get(Institution, world.lab_gz)
         assert inst.scope == "GB 4943.1-2022;转换效率;某自定义试验"
         assert (inst.scope_standards, inst.scope_items) == (["GB 4943.1-2022"], ["转换效率"])
+
+
+def test_my_portal_lists_its_own_standard_changes_only(world, as_user, db_url):
+    """Issue 5: a change alert reaches the affected enterprise in its portal (and no other)."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from lingqu.db.engine import unit_of_work
+    from lingqu.enterprise.models import Enterprise
+    from lingqu.standard.models import Standard, StandardChangeAlert
+
+    from ..service_request.conftest import GZ, SZ
+
+    with unit_of_work(db_url) as s:
+        old = s.scalars(sa.select(Standard).where(Standard.code == "GB 4943.1-2011")).one()
+        other = s.scalars(sa.select(Standard).where(Standard.code == "GB 31241-2014")).one()
+        for uscc, std, certs in ((SZ, old, ["CCC-SOON"]), (GZ, other, ["CCC-OTHER-TENANT"])):
+            e = s.scalars(sa.select(Enterprise).where(Enterprise.uscc == uscc)).one()
+            s.add(StandardChangeAlert(standard_id=std.id, enterprise_id=e.id, change="superseded",
+                                      transition_on=dt.date(2023, 8, 1), successors="GB 4943.1-2022", categories=["PB"],
+                                      certificates=certs, first_as_of=dt.date(2026, 1, 1), last_as_of=dt.date(2026, 1, 1)))
+    html = as_user("ent").get("/my").text
+    section = html.split('id="standard-changes"')[1].split("</section>")[0]
+    assert "GB 4943.1-2011" in section and "GB 4943.1-2022" in section and "2023-08-01" in section
+    assert "GB 31241-2014" not in section

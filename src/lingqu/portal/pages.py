@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from lingqu.auth.scope import scope_of
+from lingqu.standard import changes as standard_changes
 from lingqu.exceptions import LingquError
 from lingqu.institution.service import FormInvalid
 from lingqu.portal import service
@@ -24,10 +26,12 @@ def _page(request: Request, session, user, *, form: dict | None = None, errors: 
     try:
         portal = service.my_portal(session, user)
         requests = request_service.list_requests(session, user, page_size=200)
+        # standard changes that concern its products or certificates (open ones first, newest first)
+        changes = [a for a in standard_changes.list_alerts(session, scope_of(user)) if a["status"] != "closed"]
     except LingquError as exc:
         return error_page(request, exc)
     return templates.TemplateResponse(request, "my_portal.html", {
-        "nav": "my", "p": portal, "e": portal.enterprise, "requests": requests,
+        "nav": "my", "p": portal, "e": portal.enterprise, "requests": requests, "changes": changes,
         "choices": request_service.form_choices(session, user), "form": form or EMPTY_FORM, "errors": errors or {},
     }, status_code=status)
 
