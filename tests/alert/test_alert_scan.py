@@ -141,3 +141,42 @@ def test_detection_of_injected_deteriorations(world_dir, loaded):
     # measured 4/29 = 14 % (seed 11): a modest floor; batches are sparse (~3 after a deterioration)
     assert share >= 0.10
     assert per_100 <= 5.0  # measured 2.1 per 100 enterprise-years (all enterprise-scope alerts)
+
+
+def test_last_complete_month_waits_for_the_month_to_end():
+    from lingqu.alert.service import last_complete_month
+
+    assert last_complete_month(dt.date(2025, 12, 31)) == 2025 * 12 + 11  # December is complete on its last day
+    assert last_complete_month(dt.date(2025, 12, 15)) == 2025 * 12 + 10  # mid-December: November
+    assert last_complete_month(dt.date(2024, 2, 29)) == 2024 * 12 + 1    # a leap-year February ends on the 29th
+    assert last_complete_month(dt.date(2025, 1, 1)) == 2024 * 12 + 11
+
+
+def test_a_mid_month_scan_does_not_close_the_month_to_later_complaints(db_url):
+    """A month is tested once; testing it mid-month would miss the complaints that arrive later in it."""
+    from lingqu.alert.service import scan
+    from lingqu.db.engine import unit_of_work
+    from lingqu.enterprise.models import Complaint, Enterprise
+    from lingqu.kit.identifiers import make_uscc
+
+    with unit_of_work(db_url) as s:
+        ents = [Enterprise(uscc=make_uscc("440300", f"7{i:07d}"), name=f"企业{i}", city_code="440300",
+                           cluster="power_bank") for i in range(10)]
+        s.add_all(ents)
+        s.flush()
+        n = 0
+        for i, e in enumerate(ents):  # one complaint a month or so across the peers, for a peer rate
+            for month in (10, 11, 12):
+                n += 1
+                s.add(Complaint(complaint_no=f"TS-{n}", enterprise_id=e.id, received_on=dt.date(2024, month, 5 + i)))
+        target = ents[0]
+        for day in (3, 20, 21, 22, 24, 26):  # six complaints in March 2025, five after the 10th
+            n += 1
+            s.add(Complaint(complaint_no=f"TS-{n}", enterprise_id=target.id, received_on=dt.date(2025, 3, day)))
+    with unit_of_work(db_url) as s:
+        mid = scan(s, dt.date(2025, 3, 10))
+    assert not [a for a in mid["alerts"] if a["kind"] == "complaint_surge" and a["scope_key"] == str(target.id)]
+    with unit_of_work(db_url) as s:
+        end = scan(s, dt.date(2025, 3, 31))
+    surges = [a for a in end["alerts"] if a["kind"] == "complaint_surge" and a["scope_key"] == str(target.id)]
+    assert len(surges) == 1 and surges[0]["statistic"] == 6

@@ -220,9 +220,10 @@ def test_poisson_critical_means_give_the_engines_test():
         assert poisson_surge(n, crit * 0.9999, 5e-3).surge
 
 
-def test_last_complete_month_matches_the_engine_expression():
-    assert bulk.last_complete_month(dt.date(2025, 12, 31)) == 2025 * 12 + 11 - 1
-    assert bulk.last_complete_month(dt.date(2025, 12, 15)) == 2025 * 12 + 11
+def test_last_complete_month_is_the_engines():
+    from lingqu.alert.service import last_complete_month
+
+    assert bulk.last_complete_month is last_complete_month  # one rule for both paths
 
 
 def test_the_pandas_peer_computes_the_same(world, bulk_con, bulk_alerts):

@@ -201,7 +201,7 @@ class _Scan:
         for d in all_days["day"].to_list():
             peer[month_of(d)] = peer.get(month_of(d), 0) + 1
         start = min(peer) if peer else None
-        last_complete = month_of(self.as_of) - (0 if (self.as_of + dt.timedelta(days=1)).month != self.as_of.month else -1) - 1
+        last_complete = last_complete_month(self.as_of)
         by_ent: dict[str, list] = {}
         for cid, eid, day in new.iter_rows():
             by_ent.setdefault(str(eid), []).append((cid, day))
@@ -244,6 +244,15 @@ class _Scan:
             st = {"months": months, "ids": idmap, "evaluated_through": evaluated}
             last = max((d for _, d in by_ent.get(key, [])), default=row.last_observed_on if row else None)
             self._save(row, "enterprise", key, SURGE_DETECTOR, last, st)
+
+
+def last_complete_month(as_of: dt.date) -> int:
+    """The last whole month a scan up to ``as_of`` (inclusive) may test, as ``year * 12 + month - 1``:
+    the as-of month itself only on its last day, else the month before. A month is tested once
+    (the detector state remembers it), so testing a month before it ends would never see the
+    complaints that arrive later in it."""
+    month = as_of.year * 12 + as_of.month - 1
+    return month if (as_of + dt.timedelta(days=1)).month != as_of.month else month - 1
 
 
 def alert_dict(a: Alert, *, evidence: bool = True) -> dict:

@@ -46,7 +46,7 @@ import numpy as np
 import polars as pl
 from scipy.special import gammaincinv
 
-from lingqu.alert.service import _P_GRID, DEFAULT, ScanSettings
+from lingqu.alert.service import _P_GRID, DEFAULT, ScanSettings, last_complete_month
 from lingqu.kit import normalize
 from lingqu.risk.service import GradingFrames, reasons_of, score_frames
 from lingqu.stats.control import cusum_threshold, ewma_limit
@@ -478,13 +478,6 @@ def _grid_case(column: str) -> str:
     logs = [math.log(g) for g in grid]
     parts = [f"WHEN ln({column}) <= {(logs[i] + logs[i + 1]) / 2!r} THEN {grid[i]!r}" for i in range(len(grid) - 1)]
     return f"CASE {' '.join(parts)} ELSE {grid[-1]!r} END"
-
-
-def last_complete_month(as_of: dt.date) -> int:
-    """The last month the engine's complaint test evaluates at ``as_of`` (same expression as
-    ``alert.service._Scan.complaint_surges``), as ``year * 12 + month - 1``."""
-    month_of = as_of.year * 12 + as_of.month - 1
-    return month_of - (0 if (as_of + dt.timedelta(days=1)).month != as_of.month else -1) - 1
 
 
 def _pl(result) -> pl.DataFrame:
