@@ -4,9 +4,8 @@ acknowledge / close-with-a-note actions. A city-bound regulator sees its own cit
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from lingqu.alert import service
@@ -14,19 +13,14 @@ from lingqu.auth.scope import Scope
 from lingqu.exceptions import LingquError
 from lingqu.web.access import ScopeDep, allow
 from lingqu.web.choice import chosen_city
-from lingqu.web.deps import SessionDep, error_page
+from lingqu.web.deps import DbId, SessionDep, actor_of, error_page
 from lingqu.web.sessions import check_csrf
 from lingqu.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 ROLES = allow("regulator", "admin")
 AlertNo = Query(None, ge=1, le=2**31 - 1)
-AlertId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _actor(request: Request) -> str:
-    user = getattr(request.state, "user", None)
-    return getattr(user, "username", None) or "web"
+AlertId = DbId
 
 
 def _inbox(request: Request, session, scope: Scope, status: str, selected: int | None, error: str | None = None,
@@ -57,7 +51,7 @@ def alert_ack(request: Request, session: SessionDep, alert_id: AlertId, scope: S
               csrf: str = Form("", alias="csrf_token")):
     try:
         check_csrf(request, csrf)
-        service.acknowledge(session, alert_id, actor=_actor(request), city_code=scope.city_code)
+        service.acknowledge(session, alert_id, actor=actor_of(request, "web"), city_code=scope.city_code)
     except LingquError as exc:
         return error_page(request, exc)
     return RedirectResponse(f"/alerts?selected={alert_id}", status_code=303)
@@ -68,7 +62,7 @@ def alert_close(request: Request, session: SessionDep, alert_id: AlertId, scope:
                 note: str = Form(""), csrf: str = Form("", alias="csrf_token")):
     try:
         check_csrf(request, csrf)
-        service.close(session, alert_id, note, actor=_actor(request), city_code=scope.city_code)
+        service.close(session, alert_id, note, actor=actor_of(request, "web"), city_code=scope.city_code)
     except LingquError as exc:
         if exc.status_code == 404:
             return error_page(request, exc)

@@ -6,24 +6,17 @@ and reads plans among its city's enterprises only; another city's enterprise or 
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from lingqu.auth.scope import Scope
 from lingqu.risk import plan, service
 from lingqu.risk.schemas import PlanDrawIn
 from lingqu.web.access import ScopeDep, allow
-from lingqu.web.deps import SessionDep
+from lingqu.web.deps import DbId, SessionDep, actor_of
 
 router = APIRouter(tags=["risk"])
 RISK_ROLES = allow("regulator", "admin")
-PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _actor(request: Request) -> str:
-    user = getattr(request.state, "user", None)
-    return getattr(user, "username", None) or "api"
+PlanId = DbId
 
 
 @router.get("/risk/grades", dependencies=[RISK_ROLES])
@@ -40,7 +33,7 @@ def get_card(uscc: str, session: SessionDep, scope: Scope = ScopeDep) -> dict:
 @router.post("/plan/draw", dependencies=[RISK_ROLES])
 def post_plan(body: PlanDrawIn, request: Request, session: SessionDep, scope: Scope = ScopeDep) -> dict:
     return plan.draw(session, budget=body.budget, period=body.period, seed=body.seed, as_of=body.as_of,
-                     by_district=body.by_district, floor=body.floor, actor=_actor(request),
+                     by_district=body.by_district, floor=body.floor, actor=actor_of(request, "api"),
                      city_code=scope.city_code).as_dict()
 
 

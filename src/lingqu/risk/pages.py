@@ -4,9 +4,7 @@ their own city's enterprises only."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from lingqu.auth.scope import Scope
@@ -14,13 +12,13 @@ from lingqu.exceptions import LingquError
 from lingqu.risk import plan, service
 from lingqu.web.access import ScopeDep, allow
 from lingqu.web.choice import city_param
-from lingqu.web.deps import SessionDep, error_page
+from lingqu.web.deps import DbId, SessionDep, error_page
 from lingqu.web.sessions import check_csrf
 from lingqu.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 ROLES = allow("regulator", "admin")
-PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+PlanId = DbId
 
 
 @router.get("/risk", response_class=HTMLResponse, dependencies=[ROLES])

@@ -10,22 +10,21 @@ search and read them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from lingqu.auth.scope import Scope
 from lingqu.standard import catalog, changes, service
 from lingqu.standard.schemas import CloseIn
 from lingqu.web.access import ScopeDep, allow
-from lingqu.web.deps import SessionDep
+from lingqu.web.deps import DbId, SessionDep, actor_of
 
 router = APIRouter(prefix="/standards", tags=["standards"])
 EVERYONE = allow("regulator", "enterprise", "institution", "admin")
 #: change alerts concern enterprises: an enterprise sees its own, a regulator its city's
 ALERT_READERS = allow("regulator", "enterprise", "admin")
 ALERT_CLOSERS = allow("regulator", "admin")
-ChangeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ChangeId = DbId
 
 
 @router.get("/search", dependencies=[EVERYONE])
@@ -46,11 +45,6 @@ def search(
     return {"results": [service.hit_dict(h) for h in hits], "total": hits.total, "limit": limit, "offset": offset}
 
 
-def _actor(request: Request) -> str:
-    user = getattr(request.state, "user", None)
-    return getattr(user, "username", None) or "api"
-
-
 @router.get("/changes", dependencies=[ALERT_READERS])
 def get_changes(session: SessionDep, scope: Scope = ScopeDep,
                 status: str | None = Query(None, description="new, acknowledged or closed"),
@@ -63,12 +57,12 @@ def get_changes(session: SessionDep, scope: Scope = ScopeDep,
 
 @router.post("/changes/{change_id}/ack", dependencies=[ALERT_READERS])
 def post_ack(change_id: ChangeId, request: Request, session: SessionDep, scope: Scope = ScopeDep) -> dict:
-    return changes.acknowledge(session, change_id, scope, actor=_actor(request))
+    return changes.acknowledge(session, change_id, scope, actor=actor_of(request, "api"))
 
 
 @router.post("/changes/{change_id}/close", dependencies=[ALERT_CLOSERS])
 def post_close(change_id: ChangeId, body: CloseIn, request: Request, session: SessionDep, scope: Scope = ScopeDep) -> dict:
-    return changes.close(session, change_id, body.note, scope, actor=_actor(request))
+    return changes.close(session, change_id, body.note, scope, actor=actor_of(request, "api"))
 
 
 @router.get("/applicable/{uscc}", dependencies=[ALERT_READERS])

@@ -18,7 +18,7 @@ from lingqu.auth.scope import Scope
 from lingqu.exceptions import LingquError, ValidationError
 from lingqu.standard import catalog, changes, service
 from lingqu.web.access import ScopeDep, allow
-from lingqu.web.deps import SessionDep, error_page
+from lingqu.web.deps import SessionDep, actor_of, error_page
 from lingqu.web.sessions import check_csrf
 from lingqu.web.templating import templates
 
@@ -65,10 +65,6 @@ def standards_search(request: Request, session: SessionDep, q: str = "", status:
     return templates.TemplateResponse(request, "standards_search.html", context)
 
 
-def _actor(request: Request) -> str:
-    user = getattr(request.state, "user", None)
-    return getattr(user, "username", None) or "web"
-
 
 @router.get("/standards", response_class=HTMLResponse, dependencies=[EVERYONE])
 def standard_list(request: Request, session: SessionDep, q: str = "", kind: str = "", status: str = "",
@@ -113,7 +109,7 @@ def change_ack(request: Request, change_id: str, session: SessionDep, scope: Sco
                csrf: str = Form("", alias="csrf_token")) -> HTMLResponse:
     check_csrf(request, csrf)
     try:
-        a = changes.acknowledge(session, change_id, scope, actor=_actor(request))
+        a = changes.acknowledge(session, change_id, scope, actor=actor_of(request, "web"))
         return _changes_page(request, session, scope, message=f"已确认预警 #{a['id']}（{a['code']}）")
     except LingquError as exc:
         return error_page(request, exc)
@@ -124,7 +120,7 @@ def change_close(request: Request, change_id: str, session: SessionDep, scope: S
                  note: str = Form(""), csrf: str = Form("", alias="csrf_token")) -> HTMLResponse:
     check_csrf(request, csrf)
     try:
-        a = changes.close(session, change_id, note, scope, actor=_actor(request))
+        a = changes.close(session, change_id, note, scope, actor=actor_of(request, "web"))
         return _changes_page(request, session, scope, message=f"已关闭预警 #{a['id']}（{a['code']}）")
     except LingquError as exc:
         return error_page(request, exc)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -39,3 +39,14 @@ def error_page(request: Request, exc: LingquError) -> HTMLResponse:
         request, "error.html", {"title": title, "message": exc.message, "status": exc.status_code},
         status_code=exc.status_code,
     )
+
+
+def actor_of(request: Request, default: str) -> str:
+    """Who a write is audited as: the logged-in user's name, else ``default`` ("api", "web")."""
+    user = getattr(request.state, "user", None)
+    return getattr(user, "username", None) or default
+
+
+#: A database id in a path: positive and within a 32-bit INTEGER, the id type on PostgreSQL, so a
+#: larger value answers 422 rather than a 500 from the database.
+DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
