@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/import_bench.py [--rows 1000000] [--postgres URL] [--out bench/out]
 
-Each measurement runs in its own process so that its peak memory (ru_maxrss) is its own:
+Each measurement runs in its own process so that its peak memory (VmHWM) is its own:
 - ``lingqu-sqlite``: ``lingqu import sampling`` into a fresh SQLite database (read, validate,
   write, rejects file, audit; one transaction);
 - ``lingqu-postgres``: the same into a fresh PostgreSQL schema (when --postgres or
@@ -23,12 +23,13 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+
+from _memory import peak_rss_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,7 +85,7 @@ def child(mode: str, path: str, url: str) -> None:
     else:
         rows, imported = _pydantic_peer(path)
     seconds = time.perf_counter() - t0
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = peak_rss_mib()
     print(json.dumps({"mode": mode, "rows": rows, "valid": imported, "seconds": seconds, "peak_mib": peak_mib}))
 
 

@@ -8,7 +8,7 @@ For each size the demo generator writes a world (``lingqu demo generate``; about
 per enterprise, so 13,200 / 132,000 / 1,320,000 enterprises), ``risk.bulk.build_warehouse`` turns
 it into Parquet (timed and reported as the load step, then the CSV files are deleted unless
 ``--keep-csv``). truth/ is never read. Then each contender runs in its own process on the same
-warehouse, and its seconds and peak RSS (``ru_maxrss``) are reported:
+warehouse, and its seconds and peak RSS (``VmHWM``) are reported:
 
 - ``bulk``: ``risk.bulk.run``: batch outcomes, grading inputs and every warning series in DuckDB
   SQL (memory limit 6 GB), the engine's model on the batch-level frames;
@@ -32,12 +32,13 @@ import hashlib
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _memory import peak_rss_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTERPRISES = {"1m": 13_200, "10m": 132_000, "100m": 1_320_000}
@@ -211,7 +212,7 @@ def child(mode: str, warehouse: str, limits: str) -> None:
         dist = {g: int(counts.get(g, 0)) for g in ("A", "B", "C", "D")}
         extra = {}
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mib()
     print(json.dumps({"mode": mode, "seconds": round(seconds, 2), "peak_rss_mib": round(peak), "alerts": len(alerts),
                       "by_kind": {k: sum(1 for a in alerts if a[0] == k) for k in sorted({a[0] for a in alerts})},
                       "distribution": dist, "digest": digest(alerts, dist), **extra}))
