@@ -152,3 +152,22 @@ def test_stylesheet_is_served(client):
     r = client.get("/static/lingqu.css")
     assert r.status_code == 200
     assert "font-family" in r.text
+
+
+def test_overview_page_of_the_whole_province_adds_up_every_city(client):
+    html = client.get("/overview?city=").text
+    text, rows = _text(html), _rows(html)
+    assert "全省 · 质量总览" in text
+    assert re.search(r'href="/overview\?city=" aria-current="page">全省', html)
+    # Shenzhen's batches plus Dongguan's 2023 failure (K); 120 Guangzhou fillers without batches
+    assert "2023年 5 2 2 50.0% 未达标" in rows
+    assert "合计 19 14 4 77.8%" in rows
+    assert "企业数 124" in text
+    assert "1 转换效率 3 17 17.6%" in rows
+    # the switcher's cookie for 全省 gives the same page; a city in the URL still wins
+    client.cookies.set("lingqu_city", "all")
+    try:
+        assert "全省 · 质量总览" in _text(client.get("/overview").text)
+        assert "东莞市 · 质量总览" in _text(client.get("/overview?city=441900").text)
+    finally:
+        client.cookies.delete("lingqu_city")

@@ -120,15 +120,13 @@ def by_uscc(session: Session, uscc: str) -> tuple[Enterprise, str] | None:
     return (row[0], row[1]) if row else None
 
 
-def counts_by_cluster(session: Session, city_code: str) -> list[tuple[str, int]]:
-    """(cluster, number of enterprises) in a city, largest first."""
+def counts_by_cluster(session: Session, city_code: str | None) -> list[tuple[str, int]]:
+    """(cluster, number of enterprises) in a city (None: the whole province), largest first."""
     n = func.count(Enterprise.id)
-    stmt = (
-        select(Enterprise.cluster, n)
-        .where(Enterprise.city_code == city_code)
-        .group_by(Enterprise.cluster)
-        .order_by(n.desc(), Enterprise.cluster)
-    )
+    stmt = select(Enterprise.cluster, n)
+    if city_code is not None:
+        stmt = stmt.where(Enterprise.city_code == city_code)
+    stmt = stmt.group_by(Enterprise.cluster).order_by(n.desc(), Enterprise.cluster)
     return [(c, int(k)) for c, k in session.execute(stmt)]
 
 

@@ -48,11 +48,14 @@ def overview_tables(o: Overview) -> list[Table]:
 @router.get("/overview", response_class=HTMLResponse, dependencies=[allow("regulator", "admin")])
 def overview(request: Request, session: SessionDep, scope: Scope = ScopeDep, city: str | None = None,
              format: str | None = None, table: str | None = None) -> HTMLResponse:
-    """One city's overview (the chosen city; the province view shows the default city)."""
+    """The chosen city's overview, or the whole province's when 全省 is chosen (``?city=`` or the
+    switcher's cookie; a city-bound regulator: always its own city). With no choice at all: the
+    default city, as before the switcher existed."""
     fmt = parse_format(format)
-    data = service.overview(session, choice.city_param(request, city), scope)
+    province = city == "" or (city is None and request.cookies.get(choice.COOKIE) == choice.ALL)
+    data = service.overview(session, choice.city_param(request, city), scope, province=province)
     if fmt:
-        return export_response(overview_tables(data), fmt, f"overview-{data.city.code}", language_of(request), table)
+        return export_response(overview_tables(data), fmt, f"overview-{data.city.code or 'province'}", language_of(request), table)
     return templates.TemplateResponse(request, "overview.html", {"nav": "overview", "o": data})
 
 

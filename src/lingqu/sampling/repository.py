@@ -33,25 +33,25 @@ def _failed():
     return func.coalesce(func.sum(case((Batch.passed.is_(False), 1), else_=0)), 0)
 
 
-def yearly_counts(session: Session, city_code: str) -> list[tuple[int, BatchCounts]]:
-    """Per calendar year of sampling, in a city: batches sampled, passed and failed."""
+def yearly_counts(session: Session, city_code: str | None) -> list[tuple[int, BatchCounts]]:
+    """Per calendar year of sampling, in a city (None: the whole province): batches sampled, passed and failed."""
     year = extract("year", Batch.sampled_on).label("year")
-    stmt = (
-        select(year, func.count(Batch.id), _passed(), _failed())
-        .where(Batch.city_code == city_code)
-        .group_by(year)
-        .order_by(year)
-    )
+    stmt = select(year, func.count(Batch.id), _passed(), _failed())
+    if city_code is not None:
+        stmt = stmt.where(Batch.city_code == city_code)
+    stmt = stmt.group_by(year).order_by(year)
     return [(int(y), BatchCounts(int(n), int(p), int(f))) for y, n, p, f in session.execute(stmt)]
 
 
-def top_failing_items(session: Session, city_code: str, limit: int = 10) -> list[tuple[str, int, int]]:
-    """(test item, failed results, results tested) in a city, most failures first; only items that failed."""
+def top_failing_items(session: Session, city_code: str | None, limit: int = 10) -> list[tuple[str, int, int]]:
+    """(test item, failed results, results tested) in a city (None: the whole province), most failures
+    first; only items that failed."""
     failed = func.sum(case((TestResult.passed.is_(False), 1), else_=0))
+    stmt = select(TestResult.test_item, failed.label("failed"), func.count(TestResult.id).label("tested"))
+    if city_code is not None:
+        stmt = stmt.join(Batch, Batch.id == TestResult.batch_id).where(Batch.city_code == city_code)
     stmt = (
-        select(TestResult.test_item, failed.label("failed"), func.count(TestResult.id).label("tested"))
-        .join(Batch, Batch.id == TestResult.batch_id)
-        .where(Batch.city_code == city_code)
+        stmt
         .group_by(TestResult.test_item)
         .having(failed > 0)
         .order_by(failed.desc(), TestResult.test_item)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from lingqu.auth.scope import Forbidden, Scope
 from lingqu.enterprise import repository as enterprise_repository
 from lingqu.enterprise import service as enterprise_service
-from lingqu.enterprise.schemas import cluster_label
+from lingqu.enterprise.schemas import City, cluster_label
 from lingqu.sampling import repository
 from lingqu.sampling.schemas import (
     DEFAULT_CITY,
@@ -36,28 +36,36 @@ def _period(year: int | None, batches: int, passed: int, failed: int) -> PeriodS
     )
 
 
-def overview(session: Session, city_code: str | None = None, scope: Scope | None = None) -> Overview:
+def overview(session: Session, city_code: str | None = None, scope: Scope | None = None, *,
+             province: bool = False) -> Overview:
     """A city's enterprises by cluster, batches and pass rate per year, and the items failing most.
 
-    A city-bound regulator sees its own city by default and may not ask for another."""
+    A city-bound regulator sees its own city by default and may not ask for another. Without a city,
+    ``province=True`` (the pages' 全省 view) gives the whole province (``city.code`` empty); otherwise
+    the default city."""
     scope = scope or Scope()
     if scope.no_enterprise_data:
         raise Forbidden("您的角色无权查看辖区总览 (your role may not see the jurisdiction overview)")
-    wanted = (city_code or "").strip() or scope.city_code or DEFAULT_CITY
-    scope.check_city(wanted)
-    city = enterprise_service.check_city(session, wanted)
+    wanted = (city_code or "").strip() or scope.city_code
+    if wanted or not province:
+        wanted = wanted or DEFAULT_CITY
+        scope.check_city(wanted)
+        city = enterprise_service.check_city(session, wanted)
+        code = city.code
+    else:
+        city, code = City(code="", name="全省"), None
     by_cluster = [
         ClusterCount(cluster=c, cluster_label=cluster_label(c), enterprises=n)
-        for c, n in enterprise_repository.counts_by_cluster(session, city.code)
+        for c, n in enterprise_repository.counts_by_cluster(session, code)
     ]
-    yearly = repository.yearly_counts(session, city.code)
+    yearly = repository.yearly_counts(session, code)
     years = [_period(y, c.batches, c.passed, c.failed) for y, c in yearly]
     all_years = _period(
         None, sum(c.batches for _, c in yearly), sum(c.passed for _, c in yearly), sum(c.failed for _, c in yearly)
     )
     items = [
         FailingItem(test_item=item, failed=f, tested=t, fail_rate=f / t)
-        for item, f, t in repository.top_failing_items(session, city.code, TOP_FAILING_ITEMS)
+        for item, f, t in repository.top_failing_items(session, code, TOP_FAILING_ITEMS)
     ]
     return Overview(
         city=city, cities=[c for c in enterprise_service.cities(session) if scope.allows_city(c.code)], enterprises=sum(c.enterprises for c in by_cluster),
