@@ -12,8 +12,12 @@ this script -- the evaluation, not the engine -- reads ``truth/`` to measure:
    against the observed 2025 outcomes; and the diagnosis: the same policy applied to the hidden
    probabilities (oracle grades), inclusion proportional to them, and the ideal top-100 draw.
 2. Calibration on the held-out year: ECE (10 equal-count bins), AUC, mean predicted vs observed
-   over every 2025 batch; also the ECE left after removing the year's level shift (diagnostic
-   only: it uses the held-out year's mean).
+   over every 2025 batch, (a) for the grades as of 2025-01-01 used all year ("static") and (b) for
+   the grades as the platform keeps them, recomputed at the start of every month of 2025 from the
+   records before that day, each batch compared with the grade of its month ("monthly regrade":
+   a rolling-origin, prequential evaluation, Dawid 1984: no batch's outcome is seen before it is
+   predicted); also the ECE left after removing the year's level shift (diagnostic only: it uses
+   the held-out year's mean) and the ECE of the hidden true probabilities (the sampling floor).
 3. Enterprise CUSUM as the alert scan runs it (``lingqu.alert.service``: expected probability =
    own earlier failures shrunk toward the cluster's trailing-365-day rate with 8 pseudo-batches,
    odds ratio 3, threshold from ARL0 at the series' first expected probability), for several
@@ -46,6 +50,11 @@ from lingqu.stats.sampling_plan import draw_plan, inclusion_probabilities
 
 AS_OF = dt.date(2025, 1, 1)
 BUDGET = 100
+#: Default world size: at 1000 enterprises the held-out year holds ~1 150 batches, and the ECE of the
+#: hidden true probabilities themselves is ~0.03 (the bar); 4000 give ~4 500 batches and a floor ~0.01.
+ENTERPRISES = 4000
+#: Default plan budget as a share of the world's enterprises (100 of 1000, as in earlier runs).
+BUDGET_SHARE = 0.10
 ARL0S = (30, 50, 70, 100, 200)
 P_GRID = np.array([0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6])
 ODDS, PRIOR, WINDOW, MIN_REF = 3.0, 8.0, 365, 30
@@ -68,6 +77,11 @@ def plan_figures(run, world: Path, budget: int = BUDGET) -> dict:
     def gain(pi):
         return float((pi @ ep / (pi @ n)) / (ep.sum() / n.sum()))
 
+    # one batch per drawn enterprise (the plan's own estimand, ``Σ πᵢ pᵢ`` against ``n · mean(p)``),
+    # pᵢ = the mean hidden probability of the enterprise's 2025 batches; enterprises without one left out
+    has = n > 0
+    pe = ep[has] / n[has]
+
     true_p = np.where(n > 0, ep / np.maximum(n, 1), np.nan)
     true_p = np.where(np.isnan(true_p), np.nanmean(true_p), true_p)
     pi_model = inclusion_probabilities(np.array([w[x] for x in grade]), budget, floor)
@@ -83,7 +97,8 @@ def plan_figures(run, world: Path, budget: int = BUDGET) -> dict:
         uni = np.random.Generator(np.random.PCG64(seed)).choice(N, size=budget, replace=False)
         realised_r.append(k[sel].sum() / max(n[sel].sum(), 1))
         realised_u.append(k[uni].sum() / max(n[uni].sum(), 1))
-    return {"gain": gain(pi_model), "realised": float(np.mean(realised_r) / np.mean(realised_u)),
+    return {"gain": gain(pi_model), "gain_enterprise": float((pi_model[has] @ pe / pi_model[has].sum()) / pe.mean()),
+            "realised": float(np.mean(realised_r) / np.mean(realised_u)),
             "oracle_policy": gain(pi_oracle), "oracle_prop": gain(pi_prop), "oracle_top": gain(top),
             "model_top": gain(top_model), "cv2": float(np.var(true_p) / np.mean(true_p) ** 2),
             "dist": run.distribution()}
@@ -105,6 +120,36 @@ def calibration_figures(run, world: Path) -> dict:
             "ece_truth": ev.expected_calibration_error(y, t["failure_probability"].to_numpy()),
             "observed_last_year": float(pl.read_csv(world / "truth" / "batches.csv").filter(
                 (pl.col("sampled_on") < AS_OF.isoformat()) & (pl.col("sampled_on") >= f"{AS_OF.year - 1}"))["failed"].mean())}
+
+
+def prequential_figures(run, world: Path, frames=None) -> dict:
+    """Calibration of the grades recomputed at the start of every month of the held-out year.
+
+    January uses ``run`` (the grades as of 1 January); each later month is graded as of its first
+    day from the public files dated before it (``world_frames`` drops the rest), and each 2025 batch
+    is compared with the probability of its month's grades. No batch is predicted by a model that
+    has seen its outcome (rolling origin; Dawid 1984, prequential forecasting). ``frames(day)`` gives
+    the engine's inputs (default: ``world_frames(world, day)``; a test passes a copy without ``truth/``)."""
+    from lingqu.risk.service import score_frames
+
+    t = pl.read_csv(world / "truth" / "batches.csv").filter(pl.col("sampled_on") >= AS_OF.isoformat())
+    t = t.with_columns(pl.col("sampled_on").str.slice(0, 7).alias("month"))
+    ps, ys, bias = [], [], []
+    for m in range(1, 13):
+        day = dt.date(AS_OF.year, m, 1)
+        if m == 1:
+            g = pl.DataFrame({"uscc": [x.uscc for x in run.grades], "p": [x.probability for x in run.grades]})
+        else:
+            fr = frames(day) if frames else world_frames(world, day)
+            g = pl.DataFrame({"uscc": fr.enterprises["uscc"], "p": score_frames(fr, day).probability})
+        tm = t.filter(pl.col("month") == day.isoformat()[:7]).join(g, on="uscc")
+        if tm.height:
+            ps.append(tm["p"].to_numpy())
+            ys.append(tm["failed"].to_numpy().astype(float))
+            bias.append(float(ps[-1].mean() - ys[-1].mean()))
+    p, y = np.concatenate(ps), np.concatenate(ys)
+    return {"ece_monthly": ev.expected_calibration_error(y, p), "auc_monthly": ev.roc_auc(y, p),
+            "predicted_monthly": float(p.mean()), "bias_by_month": bias}
 
 
 def cusum_figures(world: Path) -> dict:
@@ -231,10 +276,12 @@ def complaint_figures(world: Path, alpha: float = 5e-3, min_count: int = 2, prio
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--enterprises", type=int, default=1000)
+    ap.add_argument("--enterprises", type=int, default=ENTERPRISES)
+    ap.add_argument("--budget", type=int, default=None, help=f"plan budget (default {BUDGET_SHARE:.0%} of the enterprises)")
     ap.add_argument("--first-seed", type=int, default=1, help="world seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--out", default=None, help="folder for the generated worlds (default: a temporary one)")
     a = ap.parse_args()
+    budget = a.budget or round(BUDGET_SHARE * a.enterprises)
     root = Path(a.out or tempfile.mkdtemp(prefix="risk-quality-"))
     rows, t0 = [], time.time()
     for seed in range(a.first_seed, a.first_seed + a.seeds):
@@ -242,27 +289,35 @@ def main() -> None:
         if not (world / "manifest.json").is_file():
             generate_world(world, seed=seed, enterprises=a.enterprises)
         run = grade_frames(world_frames(world, AS_OF), AS_OF)
-        r = {"seed": seed, **plan_figures(run, world), **calibration_figures(run, world), "cusum": cusum_figures(world),
+        r = {"seed": seed, **plan_figures(run, world, budget), **calibration_figures(run, world),
+             **prequential_figures(run, world), "cusum": cusum_figures(world),
              "complaints": complaint_figures(world)}
         rows.append(r)
         print(f"seed {seed:2d}: gain {r['gain']:.2f} (realised {r['realised']:.2f}; oracle grades {r['oracle_policy']:.2f}, "
               f"oracle prop {r['oracle_prop']:.2f}, oracle top {r['oracle_top']:.2f}, model top {r['model_top']:.2f}, "
               f"CV2 {r['cv2']:.2f}) | ECE {r['ece']:.3f} (after level {r['ece_after_level']:.3f}) AUC {r['auc']:.3f} "
-              f"(truth {r['auc_truth']:.3f}) obs {r['observed']:.3f} pred {r['predicted']:.3f}", flush=True)
+              f"(truth {r['auc_truth']:.3f}) obs {r['observed']:.3f} pred {r['predicted']:.3f} | monthly regrade: ECE "
+              f"{r['ece_monthly']:.3f} pred {r['predicted_monthly']:.3f} | gain per drawn enterprise {r['gain_enterprise']:.2f}",
+              flush=True)
     def col(k):
         return np.array([r[k] for r in rows])
     print(f"\n## {dt.date.today()} risk_quality: {a.seeds} worlds x {a.enterprises} enterprises, as of {AS_OF}, "
-          f"policy {DEFAULT_POLICY.version}, {time.time() - t0:.0f} s, python {sys.version.split()[0]}, "
+          f"budget {budget}, policy {DEFAULT_POLICY.version}, {time.time() - t0:.0f} s, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} cores\n")
     print("| figure | mean | min | max | worlds meeting the bar |\n|---|---|---|---|---|")
-    for k, bar in (("gain", 2.0), ("realised", 2.0), ("oracle_policy", 2.0), ("oracle_prop", 2.0), ("oracle_top", 2.0),
-                   ("model_top", 2.0), ("cv2", None), ("ece", 0.03), ("ece_after_level", 0.03), ("ece_truth", 0.03),
-                   ("observed", None), ("observed_last_year", None), ("predicted", None), ("auc", None),
+    for k, bar in (("gain", 2.0), ("gain_enterprise", 2.0), ("realised", 2.0), ("oracle_policy", 2.0), ("oracle_prop", 2.0), ("oracle_top", 2.0),
+                   ("model_top", 2.0), ("cv2", None), ("ece", 0.03), ("ece_monthly", 0.03), ("ece_after_level", 0.03), ("ece_truth", 0.03),
+                   ("observed", None), ("observed_last_year", None), ("predicted", None), ("predicted_monthly", None),
+                   ("auc", None), ("auc_monthly", None),
                    ("auc_truth", None)):
         v = col(k)
         meet = "" if bar is None else (f"{int((v >= bar).sum())}/{len(v)} (>= {bar})" if "ece" not in k
                                        else f"{int((v <= bar).sum())}/{len(v)} (<= {bar})")
         print(f"| {k} | {v.mean():.3f} | {v.min():.3f} | {v.max():.3f} | {meet} |")
+    bias = np.array([r["bias_by_month"] for r in rows if len(r["bias_by_month"]) == 12])
+    if bias.size:
+        print("\nmonthly regrade, mean predicted − observed by month of 2025 (mean over worlds): "
+              + " ".join(f"{x:+.3f}" for x in bias.mean(0)))
     for p0 in (0.2, 0.3):
         h = cusum_threshold(100, p0, ODDS)
         sim = run_length_simulation(h, p0, ODDS, replications=4000, seed=1).mean()

@@ -107,6 +107,34 @@ def test_history_features_match_brute_force_and_never_look_at_the_same_date():
     np.testing.assert_allclose(np.nan_to_num(got), np.nan_to_num(want))
 
 
+def test_history_of_several_outcomes_at_once_equals_each_alone():
+    """``transform_many`` sorts once for several outcome columns; each result is the brute force's."""
+    rng = np.random.default_rng(12)
+    n = 500
+    ent = rng.integers(0, 20, n)
+    day = rng.integers(0, 50, n)
+    ys = [np.where(rng.random(n) < 0.15, np.nan, (rng.random(n) < q).astype(float)) for q in (0.1, 0.4, 0.8)]
+    many = gr.HistoryFeatures(last_k=2).transform_many(ent, day, ys)
+    assert len(many) == 3
+    for y, h in zip(ys, many):
+        got = np.column_stack([getattr(h, f) for f in gr.HISTORY_FIELDS])
+        want = _history_by_brute_force(ent, day, y, 2)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(np.nan_to_num(got), np.nan_to_num(want))
+    assert not np.array_equal(many[0].prior_failures, many[2].prior_failures)
+    only = gr.HistoryFeatures(last_k=2).transform_many(ent, day, ys, failures_only=[False, True, True])
+    assert isinstance(only[0], gr.History)
+    for h, f in zip(many[1:], only[1:]):
+        np.testing.assert_array_equal(h.prior_failures, f)
+
+
+def test_entity_day_order_is_the_lexsort():
+    rng = np.random.default_rng(3)
+    for ent in (rng.integers(0, 50, 3000), np.sort(rng.integers(0, 50, 3000)), rng.integers(-5, 5, 3000)):
+        day = rng.integers(-100, 400, ent.size)  # negative entities take the lexsort fallback
+        np.testing.assert_array_equal(gr._entity_day_order(ent, day), np.lexsort((day, ent)))
+
+
 def test_history_is_the_same_whatever_the_row_order():
     rng = np.random.default_rng(5)
     ent, day = rng.integers(0, 10, 200), rng.integers(0, 400, 200)
@@ -207,6 +235,43 @@ def test_isotonic_calibrator_is_monotone_and_matches_bin_rates():
     assert cal.predict([0.1, 0.2, 0.3, 0.4]).tolist() == [0.0, pytest.approx(2 / 3), pytest.approx(2 / 3), 1.0]
 
 
+def test_recalibration_in_the_large_without_prior_is_the_offset_logistic_fit():
+    # equal predictions p0: the maximum-likelihood shift is logit(observed rate) - logit(p0) exactly
+    y = np.r_[np.ones(30), np.zeros(70)]
+    d = gr.recalibration_in_the_large(np.full(100, 0.5), y, prior_sd=1e6)
+    assert d == pytest.approx(math.log(0.3 / 0.7), abs=1e-6)
+    # varied predictions: the same maximum found by SciPy's scalar minimiser on the log-likelihood
+    # of logit P = logit(p) + delta (a GLM with the prediction as offset, as R's glm(y ~ 1 + offset(lp)))
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.05, 0.6, 2000)
+    yy = (rng.random(p.size) < np.clip(p * 0.8, 0, 1)).astype(float)
+    lp = np.log(p / (1 - p))
+    nll = lambda v: float(np.sum(np.logaddexp(0, lp + v) - yy * (lp + v)))  # noqa: E731
+    ref = optimize.minimize_scalar(nll, bounds=(-3, 3), method="bounded", options={"xatol": 1e-10}).x
+    assert gr.recalibration_in_the_large(p, yy, prior_sd=1e6) == pytest.approx(ref, abs=1e-6)
+    # with the N(0, sd^2) prior: the penalised maximum, pulled toward 0
+    pen = lambda v: nll(v) + v * v / (2 * 0.1**2)  # noqa: E731
+    ref_pen = optimize.minimize_scalar(pen, bounds=(-3, 3), method="bounded", options={"xatol": 1e-10}).x
+    shrunk = gr.recalibration_in_the_large(p, yy, prior_sd=0.1)
+    assert shrunk == pytest.approx(ref_pen, abs=1e-6) and abs(ref_pen) < abs(ref)
+
+
+def test_risk_model_level_follows_a_market_shift_in_its_last_days_only():
+    # 3000 days of inspections at one market level, then the last 120 at a much better one: without
+    # the level step the model predicts the long-run rate; with it, the recent one (shrunk slightly)
+    rng = np.random.default_rng(5)
+    n = 12_000
+    ent, day = rng.integers(0, 400, n), np.sort(rng.integers(0, 3120, n))
+    y = (rng.random(n) < np.where(day >= 3000, 0.10, 0.30)).astype(float)
+    h = gr.HistoryFeatures().transform(ent, day, y)
+    plain = gr.RiskModel(l2=10).fit(ent, day, y, h).predict_proba(h)
+    levelled = gr.RiskModel(l2=10, level_days=120).fit(ent, day, y, h)
+    recent = day >= 3000
+    assert plain[recent].mean() > 0.2
+    assert levelled.level_shift_ < -0.8
+    assert levelled.predict_proba(h)[recent].mean() == pytest.approx(y[recent].mean(), abs=0.03)
+
+
 # --- the model and the policy ---------------------------------------------------------------------
 
 def test_risk_model_with_too_few_rows_predicts_the_shrunk_rate():
@@ -215,6 +280,42 @@ def test_risk_model_with_too_few_rows_predicts_the_shrunk_rate():
     m = gr.RiskModel(min_train=30).fit(ent, day, y, h)
     assert m.mode_ == "shrinkage"
     np.testing.assert_allclose(m.predict_proba(h), m.prior_.posterior_mean(h.prior_failures, h.prior_known))
+
+
+def _model_data(n: int, seed: int = 4):
+    rng = np.random.default_rng(seed)
+    ent = rng.integers(0, n // 8, n)
+    day = rng.integers(0, 2000, n)
+    x = rng.normal(size=(n, 2))
+    cat = rng.integers(-1, 4, (n, 1))
+    eta = -1.0 + 0.8 * x[:, 0] - 0.5 * x[:, 1] + 0.3 * (cat[:, 0] == 2)
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    return ent, day, y, gr.HistoryFeatures().transform(ent, day, y), x, cat
+
+
+def test_fit_row_cap_changes_nothing_below_it():
+    ent, day, y, h, x, cat = _model_data(4000)
+    full = gr.RiskModel().fit(ent, day, y, h, x, cat)
+    capped = gr.RiskModel(max_fit_rows=4000).fit(ent, day, y, h, x, cat)
+    assert capped.fit_rows_ == full.fit_rows_ and sum(full.fit_rows_.values()) == 4000
+    np.testing.assert_array_equal(full.regression_.coef_, capped.regression_.coef_)
+    np.testing.assert_array_equal(full.predict_proba(h, x, cat), capped.predict_proba(h, x, cat))
+
+
+def test_fit_row_cap_fits_on_a_seeded_sample_close_to_the_full_fit():
+    ent, day, y, h, x, cat = _model_data(40_000)
+    full = gr.RiskModel().fit(ent, day, y, h, x, cat)
+    a = gr.RiskModel(max_fit_rows=10_000).fit(ent, day, y, h, x, cat)
+    b = gr.RiskModel(max_fit_rows=10_000).fit(ent, day, y, h, x, cat)
+    c = gr.RiskModel(max_fit_rows=10_000, fit_seed=1).fit(ent, day, y, h, x, cat)
+    assert a.fit_rows_["regression"] == 10_000 and full.fit_rows_["regression"] > 30_000
+    assert a.fit_rows_["calibration"] == full.fit_rows_["calibration"]  # below the cap: every held-out row
+    np.testing.assert_array_equal(a.regression_.coef_, b.regression_.coef_)  # reproducible
+    assert not np.array_equal(a.regression_.coef_, c.regression_.coef_)  # the sample depends on the seed
+    assert a.prior_.alpha_ == full.prior_.alpha_  # the prior uses every row
+    # the sample's estimates are within sampling error of the full fit's
+    assert np.max(np.abs(a.regression_.coef_[:2] - full.regression_.coef_[:2])) < 0.05  # the real effects
+    assert np.mean(np.abs(a.predict_proba(h, x, cat) - full.predict_proba(h, x, cat))) < 0.03
 
 
 def test_policy_maps_probabilities_to_grades_at_the_cut_points():
@@ -243,6 +344,10 @@ def test_default_policy_sampling_follows_the_credit_risk_reference():
     (lambda: gr.PenalisedLogisticRegression(l2=-1), "l2"),
     (lambda: gr.PenalisedLogisticRegression().fit(np.ones((2, 1)), [0, 2]), "y"),
     (lambda: gr.RiskModel(calibration="beta"), "calibration"),
+    (lambda: gr.RiskModel(level_days=0), "level_days"),
+    (lambda: gr.RiskModel(level_prior_sd=0), "level_prior_sd"),
+    (lambda: gr.recalibration_in_the_large([0.2, 0.3], [1]), "y"),
+    (lambda: gr.RiskModel(max_fit_rows=10), "max_fit_rows"),
     (lambda: gr.TabularEncoder(max_levels=0), "max_levels"),
 ])
 def test_bad_parameters_are_named(call, field):

@@ -284,7 +284,7 @@ def backtest(data: Inspections, cutoff: date | None = None, *, policy: GradingPo
                            "score": pl.Series(score[scored], dtype=pl.Float64, nan_to_null=True)})
     has_score = ~np.isnan(score[scored])
     evaluable = scored[has_score & ~np.isnan(truth[scored])]
-    metrics = _metrics(truth[evaluable], score[evaluable], base[evaluable], policy) if evaluable.size else None
+    metrics = metrics_of(truth[evaluable], score[evaluable], base[evaluable], policy) if evaluable.size else None
     report = BacktestReport(
         rows=n, known_outcomes=int((~np.isnan(truth)).sum()), trained_on=int(max((s.training_rows for s in models), default=0)),
         scored=int(scored.size), unscored=int((~has_score).sum()), evaluated=int(evaluable.size),
@@ -296,7 +296,10 @@ def backtest(data: Inspections, cutoff: date | None = None, *, policy: GradingPo
     return scores, report
 
 
-def _metrics(y: np.ndarray, p: np.ndarray, base: np.ndarray, policy: GradingPolicy) -> dict:
+def metrics_of(y: np.ndarray, p: np.ndarray, base: np.ndarray, policy: GradingPolicy) -> dict:
+    """The evaluation figures of probabilities ``p`` against outcomes ``y`` (``base``: the naive
+    forecaster the Brier skill is measured against); shared by the back-test and the check of the
+    stored grades (``risk.calibration``)."""
     n1 = int(y.sum())
     n0 = y.size - n1
     with warnings.catch_warnings():

@@ -1,7 +1,8 @@
 """``lingqu risk backtest``, ``lingqu risk grade`` and ``lingqu plan draw``.
 
 - ``lingqu risk backtest --data FILE --out SCORES.csv [--cutoff DATE] [--json]``
-- ``lingqu risk grade [--as-of DATE] [--json]``
+- ``lingqu risk grade [--as-of DATE] [--monthly-since DATE] [--json]``
+- ``lingqu risk calibration --from DATE --to DATE [--city CODE] [--json]``
 - ``lingqu plan draw --budget N --period 2025Q1 --seed S [--as-of DATE] [--by-district] [--floor F] [--city CODE] [--json]``
 """
 
@@ -87,19 +88,68 @@ def register_grading(groups: dict) -> None:
     @risk.command("grade")
     def grade(
         as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD: grade with information dated before it (default today)"),
+        monthly_since: str = typer.Option(None, "--monthly-since", help="YYYY-MM-DD: also grade as of the first day "
+                                          "of every month from this date up to the as-of date (a monthly regrade)"),
         as_json: bool = typer.Option(False, "--json", help="Print the grades with reasons as JSON"),
     ) -> None:
         """风险分级 Grade every enterprise A–D by the probability its next sampled batch fails, with reasons."""
         from lingqu.db.engine import unit_of_work
+        from lingqu.risk.calibration import month_starts
         from lingqu.risk.service import grade_enterprises, parse_as_of
 
         day = parse_as_of(as_of)
-        with unit_of_work() as session:
-            run = grade_enterprises(session, day).as_dict()
+        days = [day]
+        if monthly_since:
+            days = sorted(set(month_starts(parse_as_of(monthly_since, field="monthly_since"), day)) | {day})
+        runs = []
+        for d in days:  # one transaction per as-of date: a failure keeps the months already stored
+            with unit_of_work() as session:
+                runs.append(grade_enterprises(session, d).as_dict())
+            if not as_json and len(days) > 1:
+                st = runs[-1]["stored"]
+                typer.echo(f"{d.isoformat()}: " + " · ".join(f"{g} {runs[-1]['distribution'].get(g, 0)}" for g in "ABCD")
+                           + f" · 新增 inserted {st['inserted']} · 更新 updated {st['updated']} · 未变 unchanged {st['unchanged']}")
+        run = runs[-1]
         if as_json:
+            if len(runs) > 1:
+                run = {**run, "monthly": [{k: r[k] for k in ("as_of", "distribution", "stored")} for r in runs]}
             typer.echo(json.dumps(run, ensure_ascii=False))
         else:
             _grade_summary(run)
+
+    @risk.command("calibration")
+    def calibration(
+        start: str = typer.Option(..., "--from", help="YYYY-MM-DD: first sampling day to check"),
+        end: str = typer.Option(..., "--to", help="YYYY-MM-DD: check batches sampled before this day"),
+        city: str = typer.Option(None, "--city", help="City code (e.g. 440300): that city's batches only"),
+        as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+    ) -> None:
+        """校准检验 Check the stored grades against the batches sampled after them (prequential)."""
+        from lingqu.db.engine import unit_of_work
+        from lingqu.risk.calibration import stored_grade_calibration
+        from lingqu.risk.service import parse_as_of
+
+        with unit_of_work() as session:
+            rep = stored_grade_calibration(session, parse_as_of(start, field="from"), parse_as_of(end, field="to"),
+                                           city_code=(city or "").strip() or None)
+        if as_json:
+            typer.echo(json.dumps(rep, ensure_ascii=False))
+            return
+        typer.echo(f"校准检验 calibration of stored grades ({rep['policy_version']}) for batches sampled "
+                   f"{rep['from']} – {rep['to']}: {rep['graded_batches']} of {rep['batches']} batches had an earlier "
+                   f"grade · grade dates used {len(rep['grade_dates'])}")
+        m = rep["metrics"]
+        if m is None:
+            typer.echo("没有可检验的批次 no batch with an earlier stored grade: grade first (lingqu risk grade)")
+            return
+        typer.echo(f"观测 observed {m['observed_rate']:.3f} · 预测 predicted {m['mean_predicted']:.3f} · "
+                   f"ECE {m['ece']:.4f} · AUC {_fmt(m['auc'])} · Brier {m['brier']:.4f} "
+                   f"(上年比率 last year's rate {rep['reference_rate']:.3f}: {m['brier_reference']:.4f})")
+        for r in rep["by_month"]:
+            typer.echo(f"  {r['month']}: n={r['n']} 观测 observed {r['observed_rate']:.3f} "
+                       f"预测 predicted {r['mean_predicted']:.3f} (grade of {r['latest_grade_date']})")
+        for g in m["hit_rate_by_grade"]:
+            typer.echo(f"  {g['grade']}: n={g['n']} 命中率 hit rate {_fmt(g['hit_rate'])} 预测 predicted {_fmt(g['mean_predicted'])}")
 
     @plan.command("draw")
     def draw(

@@ -25,6 +25,26 @@ def get_grades(session: SessionDep, scope: Scope = ScopeDep,
     return service.stored_grades(session, service.parse_as_of(as_of) if as_of else None, city_code=scope.city_code)
 
 
+@router.get("/risk/calibration", dependencies=[RISK_ROLES])
+def get_calibration(session: SessionDep, scope: Scope = ScopeDep,
+                    start: str = Query(..., alias="from", description="YYYY-MM-DD: first sampling day to check"),
+                    end: str = Query(..., alias="to", description="YYYY-MM-DD: batches sampled before this day")) -> dict:
+    """The stored grades against the batches sampled after them (a city-bound regulator: its city's)."""
+    from lingqu.risk.calibration import stored_grade_calibration
+
+    return stored_grade_calibration(session, service.parse_as_of(start, field="from"),
+                                    service.parse_as_of(end, field="to"), city_code=scope.city_code)
+
+
+@router.get("/risk/backtest", dependencies=[RISK_ROLES])
+def get_backtest(session: SessionDep, scope: Scope = ScopeDep,
+                 cutoff: str = Query(..., description="YYYY-MM-DD: train before it, score and evaluate the batches from it")) -> dict:
+    """The back-test on the platform's own batches (a city-bound regulator: its city's)."""
+    from lingqu.risk.calibration import backtest_own_history
+
+    return backtest_own_history(session, service.parse_as_of(cutoff, field="cutoff"), city_code=scope.city_code).as_dict()
+
+
 @router.get("/risk/grades/{uscc}", dependencies=[RISK_ROLES])
 def get_card(uscc: str, session: SessionDep, scope: Scope = ScopeDep) -> dict:
     return service.enterprise_card(session, uscc, scope)

@@ -9,6 +9,7 @@ rows) uses only records dated strictly before ``t``: the history columns come fr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,32 @@ def _count_before(ent_ev: np.ndarray, day_ev: np.ndarray, ent: np.ndarray, day: 
     return (hi - lo).astype(float)
 
 
+def position(values: pl.Series | np.ndarray, keys: pl.Series | np.ndarray) -> np.ndarray:
+    """Index of each value in ``keys`` (unique integer ids), −1 where absent or null.
+
+    Why: the joins of the feature builder are id lookups (batch id, enterprise id) of millions of
+    rows; a dense table indexed by id (ids are database keys: small non-negative integers) is
+    one gather instead of a hash join. Other keys fall back to a binary search. Same rows as an
+    inner join on a unique key."""
+    v = values.fill_null(-1).to_numpy() if isinstance(values, pl.Series) else np.asarray(values)
+    k = keys.to_numpy() if isinstance(keys, pl.Series) else np.asarray(keys)
+    v, k = v.astype(np.int64, copy=False), k.astype(np.int64, copy=False)
+    out = np.full(v.size, -1, dtype=np.int64)
+    if k.size == 0 or v.size == 0:
+        return out
+    lo, hi = int(k.min()), int(k.max())
+    if lo >= 0 and hi <= 4 * k.size + (1 << 20):
+        table = np.full(hi + 1, -1, dtype=np.int64)
+        table[k] = np.arange(k.size)
+        ok = (v >= 0) & (v <= hi)
+        out[ok] = table[v[ok]]
+        return out
+    order = np.argsort(k, kind="stable")
+    sk = k[order]
+    at = np.minimum(np.searchsorted(sk, v), sk.size - 1)
+    return np.where(sk[at] == v, order[at], -1)
+
+
 def prior_sums(entity: np.ndarray, day: np.ndarray, values: list[np.ndarray], ev_entity: np.ndarray | None = None,
                ev_day: np.ndarray | None = None, half_life: float | None = None) -> list[np.ndarray]:
     """Per row ``(entity, day)``: sums of each value over the *events* of the same entity dated
@@ -86,6 +113,17 @@ def prior_sums(entity: np.ndarray, day: np.ndarray, values: list[np.ndarray], ev
 _LIMIT = __import__("re").compile(r"^\s*(>=|≥|<=|≤|±)\s*(-?\d+(?:\.\d+)?)")
 
 
+def parse_limit(text: str | None) -> tuple[int, float] | None:
+    """A limit's direction and value: ``(+1, L)`` for "≥ L", ``(-1, L)`` for "≤ L", ``(0, L)`` for
+    "± L"; None when the text is not a numeric limit. The one parsing rule of the margin feature,
+    used by :func:`batch_tightness` and by the bulk path's SQL form (``risk.bulk.TIGHTNESS_SQL``),
+    which parses the distinct limit texts with it."""
+    m = _LIMIT.match(text or "")
+    if not m:
+        return None
+    return {">=": 1, "≥": 1, "<=": -1, "≤": -1, "±": 0}[m.group(1)], float(m.group(2))
+
+
 def batch_tightness(items: pl.DataFrame) -> pl.DataFrame:
     """Per batch: how close its *passing* measured values came to their limits (higher = closer).
 
@@ -95,21 +133,26 @@ def batch_tightness(items: pl.DataFrame) -> pl.DataFrame:
     minus their mean. Regulators read values just inside a limit as an early sign of trouble
     (a product that passes by a hair fails the next time), so the history of a firm's margins
     carries information a pass/fail verdict throws away.
+
+    The limit texts are parsed once per distinct text (there are a few per test item, while the
+    rows run to millions). The bulk path computes the same figure in SQL (a GROUP BY over the
+    item rows, ``risk.bulk.TIGHTNESS_SQL``) and hands only the per-batch frame to
+    :func:`build_rows`; a test holds the two forms equal.
     """
     if items.height == 0 or "measured_value" not in items.columns:
         return pl.DataFrame({"batch_id": [], "tightness": []}, schema={"batch_id": pl.Int64, "tightness": pl.Float64})
-    lim = items["limit_text"].fill_null("").to_list()
-    op, val = [], []
-    for t in lim:
-        m = _LIMIT.match(t)
-        op.append(m.group(1) if m else "")
-        val.append(float(m.group(2)) if m else np.nan)
-    f = items.with_columns(pl.Series("_op", op), pl.Series("_l", val))
+    texts = items["limit_text"].fill_null("").unique().to_list()
+    parsed = [parse_limit(t) for t in texts]
+    lim = pl.DataFrame({"limit_text": texts, "_op": [p[0] if p else None for p in parsed],
+                        "_l": [p[1] if p else None for p in parsed]},
+                       schema={"limit_text": pl.String, "_op": pl.Int8, "_l": pl.Float64})
+    f = items.with_columns(pl.col("limit_text").fill_null("")).join(lim, on="limit_text", how="left")
     v, lv = pl.col("measured_value"), pl.col("_l")
-    margin = (pl.when(pl.col("_op").is_in([">=", "≥"])).then(v - lv)
-              .when(pl.col("_op").is_in(["<=", "≤"])).then(lv - v)
-              .when(pl.col("_op") == "±").then(lv - v.abs()).otherwise(None))
-    f = f.with_columns(margin.alias("_m")).drop_nulls("_m").filter(pl.col("_m").is_not_nan())
+    margin = (pl.when(pl.col("_op") == 1).then(v - lv)
+              .when(pl.col("_op") == -1).then(lv - v)
+              .when(pl.col("_op") == 0).then(lv - v.abs()).otherwise(None))
+    # NaN and infinite values are dropped: one bad value must not make its item's spread infinite
+    f = f.with_columns(margin.alias("_m")).drop_nulls("_m").filter(pl.col("_m").is_finite())
     f = f.with_columns(((pl.col("_m") - pl.col("_m").mean().over("test_item"))
                         / pl.col("_m").std().over("test_item")).alias("_z")).drop_nulls("_z")
     f = f.filter(pl.col("_z").is_finite())
@@ -124,7 +167,7 @@ class Rows:
     day: np.ndarray
     outcome: np.ndarray         # 1/0 for batches, NaN for scoring rows
     history: History
-    item_history: list[History]
+    item_failures: list[np.ndarray]     # per top item: earlier failures of that item (HistoryFeatures' prior_failures)
     numeric: np.ndarray         # columns: NUMERIC + per top item prior failures (log1p)
     numeric_names: tuple[str, ...]
     categorical: np.ndarray     # columns: channel, size, ccc, city
@@ -148,34 +191,40 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
                measured: pl.DataFrame | None = None) -> Rows:
     n_ent = ent.height
     ids = pl.DataFrame({"enterprise_id": ent["enterprise_id"], "_e": np.arange(n_ent, dtype=np.int64)})
-    b = batches.join(ids, on="enterprise_id", how="inner").sort(["_e", "sampled_on", "batch_id"])
+    ent_ids = ent["enterprise_id"].to_numpy()
+    b = (batches.with_columns(pl.Series("_e", position(batches["enterprise_id"], ent_ids)))
+         .filter(pl.col("_e") >= 0).sort(["_e", "sampled_on", "batch_id"]))
     nb = b.height
     as_day = day_of(as_of)
     entity = np.r_[b["_e"].to_numpy().astype(np.int64), np.arange(n_ent, dtype=np.int64)]
     day = np.r_[snapshot_days(_days(b["sampled_on"]), snapshot_months), np.full(n_ent, as_day, dtype=np.int64)]
     outcome = np.r_[(~b["passed"].to_numpy()).astype(float), np.full(n_ent, np.nan)]
     hf = HistoryFeatures(last_k=LAST_K)
-    history = hf.transform(entity, day, outcome)
 
     # per-item history: the items that failed most often before the as-of date
-    fi = items.join(b.select("batch_id"), on="batch_id", how="semi")
+    bid_np = b["batch_id"].to_numpy()
+    fi_pos = position(items["batch_id"], bid_np)
+    fi = items.filter(pl.Series(fi_pos >= 0))
+    fi_pos = fi_pos[fi_pos >= 0]
     top = (fi.group_by("test_item").len().sort(["len", "test_item"], descending=[True, False])
            .head(TOP_ITEMS)["test_item"].to_list())
-    item_history, item_cols = [], []
-    bid = b["batch_id"]
-    for item in top:
-        failed_ids = fi.filter(pl.col("test_item") == item)["batch_id"].unique()
-        y = np.r_[bid.is_in(failed_ids.implode()).to_numpy().astype(float) if nb else np.zeros(0), np.full(n_ent, np.nan)]
-        h = hf.transform(entity, day, y)
-        item_history.append(h)
-        item_cols.append(np.log1p(h.prior_failures))
-    crit_ids = fi.filter(pl.col("severity") == "critical")["batch_id"].unique()
-    y_crit = np.r_[bid.is_in(crit_ids.implode()).to_numpy().astype(float) if nb else np.zeros(0), np.full(n_ent, np.nan)]
-    crit = hf.transform(entity, day, y_crit).prior_failures
+    unknown = np.full(n_ent, np.nan)
+
+    def failed_in(mask: pl.Series) -> np.ndarray:
+        y = np.zeros(nb)
+        y[fi_pos[mask.fill_null(False).to_numpy()]] = 1.0
+        return np.r_[y, unknown]
+
+    # one sort of the rows serves the batch history and the earlier failures of each top item and critical ones
+    ys = [outcome] + [failed_in(fi["test_item"] == item) for item in top]
+    ys.append(failed_in(fi["severity"] == "critical"))
+    history, *item_failures, crit = hf.transform_many(entity, day, ys, failures_only=[False] + [True] * (len(ys) - 1))
+    del ys
+    item_cols = [np.log1p(f) for f in item_failures]
 
     def events(frame: pl.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
-        f = frame.join(ids, on="enterprise_id", how="inner")
-        return f["_e"].to_numpy().astype(np.int64), _days(f[col])
+        e = position(frame["enterprise_id"], ent_ids)
+        return e[e >= 0], _days(frame[col])[e >= 0]
 
     ce, cd = events(complaints, "received_on")
     complaints_12m = _count_before(ce, cd, entity, day, window=365)
@@ -188,43 +237,39 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
     ccc = _ccc_status(certs, ids, entity, day, np.r_[b["_e"].to_numpy().astype(np.int64)], _days(b["sampled_on"]),
                       (~b["passed"].to_numpy()) if nb else np.zeros(0, dtype=bool))
 
-    # recency-weighted failure rate, shrunk toward the pooled rate of the training batches
     b_ent, b_day, b_y = entity[:nb], day[:nb], outcome[:nb]
-    wk, wn = prior_sums(entity, day, [b_y, np.ones(nb)], b_ent, b_day, HALF_LIFE_DAYS) if nb else (
-        np.zeros(entity.size), np.zeros(entity.size))
-    pooled = (np.nansum(b_y) + 0.5) / (nb + 1.0)
-    recent = (wk + RECENT_PRIOR_STRENGTH * pooled) / (wn + RECENT_PRIOR_STRENGTH)
-    recent_logit = np.log(recent / (1 - recent))
     # measured margins of passing results: recency-weighted mean tightness of earlier batches
     tight = np.full(nb, np.nan)
     if measured is not None and nb:
-        t = batch_tightness(measured)
-        tj = b.select("batch_id").join(t, on="batch_id", how="left")["tightness"].to_numpy().astype(float)
-        tight = tj
+        # measured rows (the database path), or the per-batch figure already aggregated (the bulk path's SQL)
+        t = measured if "tightness" in measured.columns else batch_tightness(measured)
+        at = position(bid_np, t["batch_id"])
+        tight = np.where(at >= 0, t["tightness"].to_numpy().astype(float)[np.maximum(at, 0)], np.nan)
     has_t = (~np.isnan(tight)).astype(float)
-    ts, tn = prior_sums(entity, day, [tight, has_t], b_ent, b_day, HALF_LIFE_DAYS) if nb else (
-        np.zeros(entity.size), np.zeros(entity.size))
+    # how many items its failing batches failed (a batch failing five items is worse than one failing one)
+    n_failed = np.bincount(fi_pos, minlength=nb).astype(float)
+    # every recency-weighted sum over the earlier batches in one pass (one sort of the batch events)
+    wk, wn, ts, tn, fi_dec = prior_sums(entity, day, [b_y, np.ones(nb), tight, has_t, n_failed], b_ent, b_day,
+                                        HALF_LIFE_DAYS) if nb else [np.zeros(entity.size)] * 5
+    # recency-weighted failure rate, shrunk toward the pooled rate of the training batches
+    pooled = (np.nansum(b_y) + 0.5) / (nb + 1.0)
+    recent = (wk + RECENT_PRIOR_STRENGTH * pooled) / (wn + RECENT_PRIOR_STRENGTH)
+    recent_logit = np.log(recent / (1 - recent))
     tightness = ts / (tn + 1.0)  # shrunk toward 0 (the average) with one pseudo-batch
     (c_dec,) = prior_sums(entity, day, [np.ones(ce.size)], ce, cd, HALF_LIFE_DAYS) if ce.size else (np.zeros(entity.size),)
     # how often the enterprise was sampled in the last year: the regulator's own earlier targeting
     batches_12m = _count_before(b_ent, b_day, entity, day, window=365) if nb else np.zeros(entity.size)
-    # how many items its failing batches failed (a batch failing five items is worse than one failing one)
-    n_failed = b.select("batch_id").join(fi.group_by("batch_id").len(), on="batch_id", how="left")["len"]
-    n_failed = n_failed.fill_null(0).to_numpy().astype(float) if nb else np.zeros(0)
-    (fi_dec,) = prior_sums(entity, day, [n_failed], b_ent, b_day, HALF_LIFE_DAYS) if nb else (np.zeros(entity.size),)
     numeric = np.column_stack([np.log1p(complaints_12m), np.log1p(crit), np.minimum(assisted, 1.0), age,
                                recent_logit, np.log1p(wn), tightness, np.log1p(c_dec), np.log1p(batches_12m),
                                np.log1p(fi_dec)] + item_cols)
     numeric_names = NUMERIC + tuple(f"item_{i}_failures_log1p" for i in range(len(top)))
 
-    channels = sorted(set(b["channel"].drop_nulls().to_list()) - {""})
-    ch_code = {c: i for i, c in enumerate(channels)}
-    channel = np.r_[np.array([ch_code.get(c, -1) for c in b["channel"].to_list()], dtype=np.int64),
-                    np.full(n_ent, -1, dtype=np.int64)]
-    sizes = sorted(set(ent["size"].drop_nulls().to_list()) - {""})
-    size_code = np.array([sizes.index(s) if s in sizes else -1 for s in ent["size"].to_list()], dtype=np.int64)
-    cities = sorted(set(ent["city_code"].drop_nulls().to_list()))
-    city_code = np.array([cities.index(c) if c in cities else -1 for c in ent["city_code"].to_list()], dtype=np.int64)
+    channels = sorted(set(b["channel"].drop_nulls().unique().to_list()) - {""})
+    channel = np.r_[_codes(b["channel"], channels), np.full(n_ent, -1, dtype=np.int64)]
+    sizes = sorted(set(ent["size"].drop_nulls().unique().to_list()) - {""})
+    size_code = _codes(ent["size"], sizes)
+    cities = sorted(set(ent["city_code"].drop_nulls().unique().to_list()))
+    city_code = _codes(ent["city_code"], cities)
     categorical = np.column_stack([channel, size_code[entity], ccc, city_code[entity]])
 
     s = slice(nb, nb + n_ent)
@@ -233,14 +278,23 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
         "failures_last_k": history.failures_last_k[s], "last_k_known": np.minimum(history.prior_known[s], LAST_K),
         "days_since_failure": history.days_since_failure[s], "days_since_previous": history.days_since_previous[s],
         "complaints_12m": complaints_12m[s], "critical_failures": crit[s], "assisted": assisted[s], "age": age[s],
-        "item_failures": [h.prior_failures[s] for h in item_history], "ccc": ccc[s],
+        "item_failures": [f[s] for f in item_failures], "ccc": ccc[s],
         "last_k_items": _last_k_items(b, fi, n_ent), "tightness": tightness[s], "measured_batches": tn[s],
     }
-    return Rows(entity=entity, day=day, outcome=outcome, history=history, item_history=item_history,
+    return Rows(entity=entity, day=day, outcome=outcome, history=history, item_failures=item_failures,
                 numeric=numeric, numeric_names=numeric_names, categorical=categorical,
                 categorical_names=("channel", "size", "ccc_status", "city"),
                 categorical_labels=(tuple(channels), tuple(sizes), CCC_LEVELS, tuple(cities)),
                 n_train=nb, top_items=tuple(top), counts=counts)
+
+
+def _codes(col: pl.Series, levels: list[str]) -> np.ndarray:
+    """Index of each value in ``levels``, −1 for a value not among them or null (a join on the
+    few levels, not a Python lookup per row)."""
+    table = pl.DataFrame({"_v": levels, "_c": np.arange(len(levels), dtype=np.int64)},
+                         schema={"_v": pl.String, "_c": pl.Int64})
+    got = pl.DataFrame({"_v": col.cast(pl.String)}).join(table, on="_v", how="left", maintain_order="left")
+    return got["_c"].fill_null(-1).to_numpy().astype(np.int64)
 
 
 def _ccc_status(certs: pl.DataFrame, ids: pl.DataFrame, entity: np.ndarray, day: np.ndarray,
@@ -254,13 +308,14 @@ def _ccc_status(certs: pl.DataFrame, ids: pl.DataFrame, entity: np.ndarray, day:
     """
     n = entity.size
     out = np.zeros(n, dtype=np.int64)  # none
-    c = certs.join(ids, on="enterprise_id", how="inner")
+    at = position(certs["enterprise_id"], ids["enterprise_id"])
+    c = certs.filter(pl.Series(at >= 0)).with_columns(pl.Series("_e", at[at >= 0]))
     if c.height == 0:
         return out
     ce = c["_e"].to_numpy().astype(np.int64)
     issued = np.where(c["issued_on"].is_null().to_numpy(), -10**6, c["issued_on"].cast(pl.Int32).fill_null(0).to_numpy())
     expires = np.where(c["expires_on"].is_null().to_numpy(), 10**7, c["expires_on"].cast(pl.Int32).fill_null(0).to_numpy())
-    status = np.array(c["status"].fill_null("valid").to_list())
+    status = c["status"].fill_null("valid").to_numpy().astype(str)
     # effective day of a suspension/revocation: first failed batch of the enterprise on/after issue
     fb = np.sort(b_ent[b_failed].astype(np.int64) * (1 << 20) + b_day[b_failed])
     pos = np.searchsorted(fb, ce * (1 << 20) + issued, side="left")
@@ -271,33 +326,68 @@ def _ccc_status(certs: pl.DataFrame, ids: pl.DataFrame, entity: np.ndarray, day:
     # per certificate and row of the same enterprise: its state at the row's day (few certs per enterprise)
     order = np.argsort(ce, kind="stable")
     starts = np.searchsorted(ce[order], np.arange(entity.max() + 2 if n else 1))
-    best = np.zeros(n, dtype=np.int64)
-    max_per = int(np.diff(starts).max()) if starts.size > 1 else 0
-    for j in range(max_per):  # loop over the j-th certificate of each enterprise, vectorised over rows
-        has = starts[entity] + j < starts[entity + 1]
-        k = order[np.minimum(starts[entity] + j, order.size - 1)]
-        r = np.zeros(n, dtype=np.int64)
-        live = has & (issued[k] < day)
-        valid = live & (day <= expires[k])
-        r = np.where(live & ~valid, rank["expired"], r)
-        r = np.where(valid, rank["valid"], r)
+    best = np.zeros(n, dtype=np.int8)
+    held = {st: status == st for st in ("suspended", "revoked")}  # per certificate, compared once
+    first = starts[entity]
+    count = starts[entity + 1] - first
+    rows = np.flatnonzero(count > 0)
+    j = 0
+    while rows.size:  # the j-th certificate of each enterprise, over the rows whose enterprise has one
+        k = order[first[rows] + j]
+        dr = day[rows]
+        live = issued[k] < dr
+        valid = live & (dr <= expires[k])
+        r = np.where(valid, np.int8(rank["valid"]), np.where(live, np.int8(rank["expired"]), np.int8(0)))
         for st in ("suspended", "revoked"):
-            hit = valid & (status[k] == st) & (eff[k] < day)
-            r = np.where(hit, rank[st], r)
-        best = np.maximum(best, r)
-    inv = {v: level[k] for k, v in rank.items()}
-    out = np.vectorize(inv.get)(best) if n else out
-    return out.astype(np.int64)
+            r = np.where(valid & held[st][k] & (eff[k] < dr), np.int8(rank[st]), r)
+        best[rows] = np.maximum(best[rows], r)
+        j += 1
+        rows = rows[count[rows] > j]
+    inv = np.zeros(max(rank.values()) + 1, dtype=np.int64)
+    for k, v in rank.items():
+        inv[v] = level[k]
+    return inv[best.astype(np.int64)] if n else out
 
 
-def _last_k_items(b: pl.DataFrame, fi: pl.DataFrame, n_ent: int) -> list[list[str]]:
-    """Per enterprise: the items that failed in its last ``LAST_K`` batches (most frequent first)."""
-    out: list[list[str]] = [[] for _ in range(n_ent)]
+class OnFirstUse(Sequence):
+    """A list computed when first read: the per-enterprise item lists feed only the reasons in
+    words, which a bulk grading of a million enterprises usually does not ask for."""
+
+    def __init__(self, compute) -> None:
+        self._compute, self._value = compute, None
+
+    def _list(self) -> list:
+        if self._value is None:
+            self._value, self._compute = self._compute(), None
+        return self._value
+
+    def __getitem__(self, i):
+        return self._list()[i]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+
+def _last_k_items(b: pl.DataFrame, fi: pl.DataFrame, n_ent: int) -> OnFirstUse:
+    """Per enterprise: the items that failed in its last ``LAST_K`` batches (most frequent first).
+
+    ``b`` is sorted by enterprise row, date and batch id, so a batch's rank from its enterprise's
+    last is the enterprise's end position minus its own (no window sort). Computed on first use."""
     if b.height == 0:
+        return OnFirstUse(lambda: [[] for _ in range(n_ent)])
+    e = b["_e"].to_numpy().astype(np.int64)
+    ends = np.cumsum(np.bincount(e, minlength=n_ent))
+    from_last = ends[e] - 1 - np.arange(e.size)
+    last = b.select("batch_id", "_e").filter(pl.Series(from_last < LAST_K))
+    failed = fi.select("batch_id", "test_item")
+
+    def compute() -> list[list[str]]:
+        out: list[list[str]] = [[] for _ in range(n_ent)]
+        f = (failed.join(last, on="batch_id", how="inner")
+             .group_by("_e", "test_item").len().sort(["_e", "len", "test_item"], descending=[False, True, False])
+             .group_by("_e", maintain_order=True).agg("test_item"))
+        for ent, items in zip(f["_e"].to_list(), f["test_item"].to_list()):
+            out[int(ent)] = items
         return out
-    last = b.with_columns(pl.int_range(pl.len()).reverse().over("_e").alias("_r")).filter(pl.col("_r") < LAST_K)
-    f = (fi.join(last.select("batch_id", "_e"), on="batch_id", how="inner")
-         .group_by("_e", "test_item").len().sort(["_e", "len", "test_item"], descending=[False, True, False]))
-    for e, item in f.select("_e", "test_item").iter_rows():
-        out[int(e)].append(item)
-    return out
+
+    return OnFirstUse(compute)

@@ -4,7 +4,10 @@ their own city's enterprises only."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+import datetime as dt
+import json
+
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from lingqu.auth.scope import Scope
@@ -13,6 +16,7 @@ from lingqu.risk import plan, service
 from lingqu.web.access import ScopeDep, allow
 from lingqu.web.choice import city_param
 from lingqu.web.deps import DbId, SessionDep, error_page
+from lingqu.web.i18n import language_of, translate
 from lingqu.web.sessions import check_csrf
 from lingqu.web.templating import templates
 
@@ -31,6 +35,45 @@ def risk_ranking(request: Request, session: SessionDep, scope: Scope = ScopeDep,
     except LingquError as exc:
         return error_page(request, exc)
     return templates.TemplateResponse(request, "risk_grades.html", {"nav": "risk", "g": data})
+
+
+def _month_start(d: dt.date, back_months: int = 0) -> dt.date:
+    m = d.year * 12 + d.month - 1 - back_months
+    return dt.date(m // 12, m % 12 + 1, 1)
+
+
+@router.get("/risk/backtest", response_class=HTMLResponse, dependencies=[ROLES])
+def risk_backtest(request: Request, session: SessionDep, scope: Scope = ScopeDep, cutoff: str | None = None,
+                  start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to"),
+                  city: str | None = None) -> HTMLResponse:
+    """The back-test on the platform's own batches with a chosen cutoff, and the check of the stored
+    grades against the batches that followed them. Defaults: the last twelve complete months."""
+    from lingqu.risk.calibration import backtest_own_history, latest_sampled_on, stored_grade_calibration
+
+    view_city = scope.city_code or city_param(request, city)
+    latest = latest_sampled_on(session)
+    default_end = _month_start(latest, -1) if latest else dt.date.today()
+    default_start = _month_start(default_end, 12)
+    ctx = {"nav": "risk", "error": None, "bt": None, "cal": None, "chart_json": "null",
+           "cutoff": cutoff or default_start.isoformat(), "start": start or default_start.isoformat(),
+           "end": end or default_end.isoformat()}
+    try:
+        if latest is None:
+            raise LingquError("尚无抽检批次，无法检验 (no sampled batch yet)", field="cutoff")
+        day = service.parse_as_of(ctx["cutoff"], field="cutoff")
+        report = backtest_own_history(session, day, city_code=view_city).as_dict()
+        ctx["bt"] = report
+        if report["metrics"]:
+            ctx["chart_json"] = json.dumps({
+                "labels": {"x": translate("预测概率", language_of(request)), "y": translate("实际不合格率", language_of(request))},
+                "points": [[round(b["mean_predicted"], 4), round(b["observed_rate"], 4), b["n"]]
+                           for b in report["metrics"]["calibration"] if b["n"]]})
+        ctx["cal"] = stored_grade_calibration(session, service.parse_as_of(ctx["start"], field="from"),
+                                              service.parse_as_of(ctx["end"], field="to"), city_code=view_city)
+    except LingquError as exc:
+        ctx["error"] = exc.message
+        return templates.TemplateResponse(request, "risk_backtest.html", ctx, status_code=exc.status_code)
+    return templates.TemplateResponse(request, "risk_backtest.html", ctx)
 
 
 @router.get("/risk/{uscc}", response_class=HTMLResponse, dependencies=[ROLES])

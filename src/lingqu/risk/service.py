@@ -44,6 +44,15 @@ SNAPSHOT_MONTHS = 0
 #: is the year's market-wide level shift, which no earlier record reveals; docs/methods/risk-grading.md).
 CALIBRATION = "platt"
 CALIBRATION_DAYS = None
+#: the level of the log-odds is refitted on the training batches of the last LEVEL_DAYS days (recalibration
+#: in the large, prior sd LEVEL_PRIOR_SD): chosen on tuning worlds 101-104 (docs/methods/risk-grading.md)
+LEVEL_DAYS = 60
+LEVEL_PRIOR_SD = 0.5
+#: Above this many training batches (a province or a country: never a city's database) the regression
+#: and the calibrator are each fitted on a seeded random sample of this many of their rows
+#: (``RiskModel.max_fit_rows``; docs/methods/risk-bulk.md): a few dozen coefficients are fixed to a few
+#: thousandths long before that, and the fit's time and memory grow with the rows.
+MAX_FIT_ROWS = 500_000
 
 
 @dataclass(frozen=True)
@@ -89,13 +98,13 @@ class GradingRun:
                 "warnings": self.warnings}
 
 
-def parse_as_of(text: str | None, default: dt.date | None = None) -> dt.date:
+def parse_as_of(text: str | None, default: dt.date | None = None, field: str = "as_of") -> dt.date:
     if text is None or not str(text).strip():
         return default or dt.date.today()
     try:
         return dt.date.fromisoformat(str(text).strip())
     except ValueError:
-        raise ValidationError(f"as_of: {text!r} is not a date (use YYYY-MM-DD)", field="as_of") from None
+        raise ValidationError(f"{field}: {text!r} is not a date (use YYYY-MM-DD)", field=field) from None
 
 
 def compute_grades(session: Session, as_of: dt.date, policy: GradingPolicy = DEFAULT_POLICY) -> GradingRun:
@@ -155,7 +164,8 @@ def score_frames(frames: GradingFrames, as_of: dt.date, policy: GradingPolicy = 
     sc = np.arange(nt, nt + n_ent)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = RiskModel(l2=L2, calibration=CALIBRATION, calibration_days=CALIBRATION_DAYS).fit(
+        model = RiskModel(l2=L2, calibration=CALIBRATION, calibration_days=CALIBRATION_DAYS, level_days=LEVEL_DAYS,
+                          level_prior_sd=LEVEL_PRIOR_SD, max_fit_rows=MAX_FIT_ROWS).fit(
             rows.entity[tr], rows.day[tr], rows.outcome[tr], rows.history.take(tr), rows.numeric[tr],
             rows.categorical[tr], numeric_names=rows.numeric_names, categorical_names=rows.categorical_names,
             categorical_labels=rows.categorical_labels)

@@ -60,8 +60,11 @@ def load_world(directory: str | Path, url: str | None = None, actor: str = "ling
 
 
 def _grade_and_warn(session, actor: str) -> None:
-    """Risk grades as of the day after the last sampled batch, and a first early-warning scan, so the
-    risk ranking, the alert inbox and the enterprise portal's grade are not empty. Loading again
+    """Risk grades as of the first day of each of the last twelve months and of the day after the last
+    sampled batch (a monthly regrade, as the platform is meant to be run, so the risk trend, the risk
+    card's history and the check of the stored grades at ``/risk/backtest`` have something to show),
+    and a first early-warning scan, so the risk ranking, the alert inbox and the enterprise portal's
+    grade are not empty. Loading again
     changes nothing: the same grades are found unchanged, and the scan runs only on a database that
     has never been scanned (a scan moves the watermark forward and is audited)."""
     import datetime as dt
@@ -74,10 +77,16 @@ def _grade_and_warn(session, actor: str) -> None:
     from lingqu.risk.service import grade_enterprises
     from lingqu.sampling.models import Batch
 
+    from lingqu.risk.calibration import month_starts
+
     latest = session.scalar(select(func.max(Batch.sampled_on)))
     if latest is None:
         return
-    grade_enterprises(session, latest + dt.timedelta(days=1), actor=actor)
+    day = latest + dt.timedelta(days=1)
+    for month in month_starts(day - dt.timedelta(days=365), day):
+        if month != day:
+            grade_enterprises(session, month, actor=actor)
+    grade_enterprises(session, day, actor=actor)
     if not alert_repository.states(session, WATERMARK):
         alert_scan(session, actor=actor)
 
