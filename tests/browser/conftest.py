@@ -64,7 +64,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """Base URL of the real app serving a fresh database with the demo world."""
+    """Base URL of the real app serving a fresh database with the demo world, graded and scanned."""
     from lingqu.db.engine import dispose_engine
     from lingqu.reference.service import init_database
     from lingqu.simulate.loading import load_world
@@ -74,7 +74,7 @@ def live_server(tmp_path_factory):
     url = f"sqlite:///{root / 'lingqu.db'}"
     init_database(url)
     generate_world(root / "world", seed=1, enterprises=DEMO_ENTERPRISES)
-    load_world(root / "world", url)
+    load_world(root / "world", url, grade=True)  # as `lingqu init --demo`: monthly grades and a first scan
     dispose_engine(url)
     LIVE["db_url"] = url
 

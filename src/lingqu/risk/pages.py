@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from lingqu.auth.scope import Scope
+from lingqu.enterprise import service as enterprise_service
 from lingqu.exceptions import LingquError
 from lingqu.risk import plan, service
 from lingqu.web.access import ScopeDep, allow
@@ -103,6 +104,8 @@ def plan_draw(request: Request, session: SessionDep, scope: Scope = ScopeDep, bu
         user = getattr(request.state, "user", None)
         ctx["plan"] = plan.draw(session, budget=int(budget), period=period, seed=int(seed), by_district=bool(by_district),
                                 actor=getattr(user, "username", None) or "web", city_code=scope.city_code).as_dict()
+        if ctx["plan"].get("city_code"):
+            ctx["city_name"] = enterprise_service.check_city(session, ctx["plan"]["city_code"]).name
     except LingquError as exc:
         ctx["error"] = exc.message
         return templates.TemplateResponse(request, "plan_draw.html", ctx, status_code=exc.status_code)
