@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bench_module():
+    # the bench scripts import their sibling helpers (``_memory``) as top-level modules
+    if str(ROOT / "bench") not in sys.path:
+        sys.path.insert(0, str(ROOT / "bench"))
     spec = importlib.util.spec_from_file_location("risk_bench", ROOT / "bench" / "risk_bench.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules["risk_bench"] = mod
