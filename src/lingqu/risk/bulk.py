@@ -38,6 +38,7 @@ import datetime as dt
 import json
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -622,10 +623,13 @@ def latest_observation(con: duckdb.DuckDBPyConnection) -> dt.date:
 
 def warnings_scan(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
                   settings: ScanSettings = DEFAULT, limits_cache: str | Path | None = None,
-                  rounds_days: tuple[int, ...] = ROUNDS_DAYS) -> BulkWarnings:
+                  rounds_days: tuple[int, ...] = ROUNDS_DAYS, step: Callable[[], None] | None = None) -> BulkWarnings:
     """The alerts a fresh ``lingqu alerts scan`` up to ``as_of`` raises (needs :func:`batches` first):
-    one per series and chart at its first signal, and one per enterprise at its first complaint surge."""
+    one per series and chart at its first signal, and one per enterprise at its first complaint surge.
+    ``step`` (if given) is called in this thread before each of the scan's main statements (:func:`run`
+    gives DuckDB back its threads there once the grading thread is done)."""
     s = settings
+    step = step or (lambda: None)
     as_of = as_of or latest_observation(con)
     timings = {"reference_s": 0.0, "expected_s": 0.0, "limits_s": 0.0, "charts_s": 0.0}
     t = time.perf_counter()
@@ -634,7 +638,9 @@ def warnings_scan(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
                                             schema={"scope": pl.Int32, "prior": pl.Float64}))
     con.execute(DAILY_SQL, {"as_of": as_of})
     con.execute(KEYS_SQL)
+    step()
     con.execute(REFERENCE_SQL.format(window=int(s.window_days)))
+    step()
     con.execute(BATCH_KEYS_SQL, {"as_of": as_of})
     con.execute("CREATE OR REPLACE TEMP TABLE bulk_finished (scope INTEGER, series BIGINT)")
     con.execute("CREATE OR REPLACE TEMP TABLE bulk_signal (kind VARCHAR, scope INTEGER, series BIGINT, day BIGINT, "
@@ -646,6 +652,7 @@ def warnings_scan(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
     cutoffs = [epoch + dt.timedelta(days=first_day + d) for d in rounds_days] + [dt.date(9999, 12, 31)]
     for cutoff in cutoffs:
         t = t_round = time.perf_counter()
+        step()
         con.execute(MONITORED_SQL.format(grid=_grid_case("p_first"), min_reference=int(s.min_reference)),
                     {"cutoff": cutoff, "as_of": as_of, "final": cutoff.year == 9999})
         expected_s = time.perf_counter() - t
@@ -659,6 +666,7 @@ def warnings_scan(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
         timings["limits_s"] += time.perf_counter() - t
         t = time.perf_counter()
         rows = con.execute("SELECT count(*) FROM bulk_mon").fetchall()[0][0]
+        step()
         con.execute("INSERT INTO bulk_signal SELECT * FROM ("
                     + CHARTS_SQL.format(odds_ratio=repr(float(s.odds_ratio)), block=EWMA_BLOCK,
                                         a=repr(1.0 - s.ewma_lambda), lam=repr(float(s.ewma_lambda)))
@@ -670,6 +678,7 @@ def warnings_scan(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
         rounds.append({"before": cutoff.isoformat() if cutoff.year < 9999 else None, "monitored_rows": int(rows),
                        "expected_s": round(expected_s, 2), "seconds": round(time.perf_counter() - t_round, 2)})
     t = time.perf_counter()
+    step()
     enterprises = con.execute("SELECT count(*) FROM enterprise").fetchall()[0][0]
     max_n = con.execute("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM complaint "
                         "GROUP BY enterprise_id, year(received_on), month(received_on))").fetchall()[0][0]
@@ -714,8 +723,8 @@ def run(warehouse: str | Path, as_of: dt.date | None = None, *, con: duckdb.Duck
     With ``overlap`` (the default), once the grading inputs are fetched, the grading's Python part
     (:func:`grade_frames`: features, fit, scoring; NumPy and Polars, which release the GIL) runs in
     a worker thread while this thread runs the warning scan in DuckDB with one thread fewer than
-    the connection's setting (the grading keeps a core; at 10^8 rows on two cores that is 29 s
-    against 32 s with both DuckDB threads). The worker only gets the fetched frames, never the
+    the connection's setting until the grading is done (the grading keeps a core; at 10^8 rows on
+    two cores that is 29 s against 32 s with both DuckDB threads throughout). The worker only gets the fetched frames, never the
     connection (a DuckDB connection must not be used by two threads at once), so the results are
     those of the sequential order (``overlap=False``), which a test asserts. ``timings``: ``grading_s`` is the grading's own time in its thread, so with the
     overlap ``inputs_s + grading_s + warnings_s`` exceeds ``total_s``."""
@@ -743,14 +752,23 @@ def run(warehouse: str | Path, as_of: dt.date | None = None, *, con: duckdb.Duck
                 future = pool.submit(grading, frames)
                 tw = time.perf_counter()
                 con.execute(f"SET threads = {max(1, threads - 1)}")
+                given_back = []
+
+                def step() -> None:  # this thread: all threads again once the grading is done
+                    if future.done() and not given_back:
+                        con.execute(f"SET threads = {threads}")
+                        given_back.append(time.perf_counter() - tw)
+
                 try:
-                    w = warnings_scan(con, latest, settings, limits_cache)
+                    w = warnings_scan(con, latest, settings, limits_cache, step=step)
                 finally:
                     con.execute(f"SET threads = {threads}")
                 warnings_s = time.perf_counter() - tw
                 g, grading_s = future.result()
+            extra = {"scan_threads_back_s": given_back[0]} if given_back else {}
         else:
             g, grading_s = grading(frames)
+            extra = {}
             tw = time.perf_counter()
             w = warnings_scan(con, latest, settings, limits_cache)
             warnings_s = time.perf_counter() - tw
@@ -760,7 +778,7 @@ def run(warehouse: str | Path, as_of: dt.date | None = None, *, con: duckdb.Duck
         n_batches = con.execute("SELECT count(*) FROM bulk_batch").fetchall()[0][0]
         return BulkRun(g, w, int(n_items), int(n_batches),
                        {"batches_s": t1 - t0, "inputs_s": t2 - t1, "grading_s": grading_s, "warnings_s": warnings_s,
-                        "total_s": t3 - t0})
+                        "total_s": t3 - t0, **extra})
     finally:
         if own:
             con.close()
