@@ -724,10 +724,14 @@ def run(warehouse: str | Path, as_of: dt.date | None = None, *, con: duckdb.Duck
     (:func:`grade_frames`: features, fit, scoring; NumPy and Polars, which release the GIL) runs in
     a worker thread while this thread runs the warning scan in DuckDB with one thread fewer than
     the connection's setting until the grading is done (the grading keeps a core; at 10^8 rows on
-    two cores that is 29 s against 32 s with both DuckDB threads throughout). The worker only gets the fetched frames, never the
-    connection (a DuckDB connection must not be used by two threads at once), so the results are
-    those of the sequential order (``overlap=False``), which a test asserts. ``timings``: ``grading_s`` is the grading's own time in its thread, so with the
-    overlap ``inputs_s + grading_s + warnings_s`` exceeds ``total_s``."""
+    two cores that is 29 s against 32 s with both DuckDB threads throughout). The worker only gets
+    the fetched frames, never the connection (a DuckDB connection must not be used by two threads
+    at once), so the results are those of the sequential order (``overlap=False``), which a test
+    asserts. One shared thing is Python's warning filters: ``warnings.catch_warnings`` (used by
+    the fit) is process-wide, so a Python warning the scan raised while the grading records its
+    own would go to the grading's record (which the bulk path drops) rather than to stderr; no
+    result depends on it. ``timings``: ``grading_s`` is the grading's own time in its thread, so
+    with the overlap ``inputs_s + grading_s + warnings_s`` exceeds ``total_s``."""
     own = con is None
     con = con or connect()
     try:
