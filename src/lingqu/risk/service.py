@@ -160,8 +160,10 @@ def score_frames(frames: GradingFrames, as_of: dt.date, policy: GradingPolicy = 
                       frames.assistance, as_of, SNAPSHOT_MONTHS, frames.measured)
     t1 = time.perf_counter()
     nt, n_ent = rows.n_train, ent.height
-    tr = np.arange(nt)
-    sc = np.arange(nt, nt + n_ent)
+    # the training rows are the first nt rows and the scoring rows the rest: slices (views), not
+    # fancy-index copies of every column (RiskModel.fit and predict_proba do not write to their inputs)
+    tr = slice(0, nt)
+    sc = slice(nt, nt + n_ent)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = RiskModel(l2=L2, calibration=CALIBRATION, calibration_days=CALIBRATION_DAYS, level_days=LEVEL_DAYS,
@@ -186,7 +188,8 @@ def score_frames(frames: GradingFrames, as_of: dt.date, policy: GradingPolicy = 
     p = np.clip(p, 0.0, 1.0)
     if timings is not None:
         timings.update({"features_s": t1 - t0, "fit_s": t2 - t1, "score_s": time.perf_counter() - t2})
-    return Scored(model, rows, sc, p, policy.grade(p), sorted({str(w.message) for w in caught}))
+    return Scored(model, rows, np.arange(nt, nt + n_ent), p, policy.grade(p),
+                  sorted({str(w.message) for w in caught}))
 
 
 def reasons_of(scored: Scored, ent, city_names: dict[str, str] | None = None) -> list[list]:
