@@ -92,15 +92,20 @@ def test_alert_inbox_evidence_chart_and_lifecycle(page, live_server):
     assert page.get_by_role("button", name="关闭预警").count() == 0
 
 
+def _draw(page, live_server: str, budget: int, period: str, seed: int) -> None:
+    """Fill in and submit the plan form."""
+    page.goto(f"{live_server}/plan")
+    page.locator("input[name=budget]").fill(str(budget))
+    page.locator("input[name=period]").fill(period)
+    page.locator("input[name=seed]").fill(str(seed))
+    with page.expect_navigation():
+        page.get_by_role("button", name="抽取").click()
+
+
 def test_plan_is_drawn_and_exported(page, live_server):
     regulator = demo_login("regulator")
     log_in(page, live_server, regulator.username, regulator.password)
-    page.goto(f"{live_server}/plan")
-    page.locator("input[name=budget]").fill("5")
-    page.locator("input[name=period]").fill("2026Q1")
-    page.locator("input[name=seed]").fill("20261124")
-    with page.expect_navigation():
-        page.get_by_role("button", name="抽取").click()
+    _draw(page, live_server, budget=5, period="2026Q1", seed=20261124)
     text = page.locator("main").inner_text()
     assert "预期发现不合格批次" in text and "均匀随机抽取" in text
     assert "本市企业范围 深圳市" in text and "抽取 5 / " in text
@@ -118,11 +123,6 @@ def test_plan_is_drawn_and_exported(page, live_server):
     assert sorted(r[col] for r in exported[1:]) == drawn
 
     # drawing again with the same seed gives the same list (anyone can re-draw it)
-    page.goto(f"{live_server}/plan")
-    page.locator("input[name=budget]").fill("5")
-    page.locator("input[name=period]").fill("2026Q1")
-    page.locator("input[name=seed]").fill("20261124")
-    with page.expect_navigation():
-        page.get_by_role("button", name="抽取").click()
+    _draw(page, live_server, budget=5, period="2026Q1", seed=20261124)
     assert "已存在（未变）" in page.locator("main").inner_text()
     assert sorted(page.locator("main table tbody tr small").all_inner_texts()) == drawn

@@ -74,10 +74,9 @@ def _grade_and_warn(session, actor: str) -> None:
     from lingqu.alert import repository as alert_repository
     from lingqu.alert.service import WATERMARK
     from lingqu.alert.service import scan as alert_scan
+    from lingqu.risk.calibration import month_starts
     from lingqu.risk.service import grade_enterprises
     from lingqu.sampling.models import Batch
-
-    from lingqu.risk.calibration import month_starts
 
     latest = session.scalar(select(func.max(Batch.sampled_on)))
     if latest is None:
