@@ -108,7 +108,7 @@ def test_plan_is_drawn_and_exported(page, live_server):
     _draw(page, live_server, budget=5, period="2026Q1", seed=20261124)
     text = page.locator("main").inner_text()
     assert "预期发现不合格批次" in text and "均匀随机抽取" in text
-    assert "本市企业范围 深圳市" in text and "抽取 5 / " in text
+    assert "抽取范围：深圳市" in text and "抽取 5 / " in text
     table = page.locator("main table tbody tr")
     assert table.count() == 5
     drawn = sorted(table.locator("small").all_inner_texts())

@@ -118,6 +118,33 @@ def test_city_plan_draws_only_its_city_and_exports(city_world, anonymous_client)
     assert shown.status_code == 200 and f"/plan/{plan['plan_id']}/export.xlsx" in shown.text
 
 
+def test_province_wide_plan_page_draws_in_the_switchers_city_or_the_province(city_world, anonymous_client):
+    w = city_world
+    p = _as(anonymous_client, "prov_reg")
+    body = {"budget": "4", "period": "2025Q2", "seed": "5"}
+    whole = p.post("/plan", data={**body, "csrf_token": _token(p, "/plan")})
+    assert whole.status_code == 200 and re.search(r'id="plan-city">全省<', whole.text)
+    p.cookies.set("lingqu_city", w["other"])  # the header's city switcher
+    from lingqu.risk.bulk import city_names
+
+    names = city_names()
+    assert f'id="plan-city">{names[w["other"]]}<' in p.get("/plan").text
+    city = p.post("/plan", data={**body, "csrf_token": _token(p, "/plan")})
+    assert city.status_code == 200
+    theirs = {u for u, _ in w["by_city"][w["other"]]}
+    drawn = set(re.findall(r'<small class="muted">(91[0-9A-Z]{16})</small>', city.text))
+    assert drawn and drawn <= theirs
+    plan_id = re.search(r'/plan/(\d+)/export.csv', city.text).group(1)
+    assert plan_id != re.search(r'/plan/(\d+)/export.csv', whole.text).group(1)
+    assert p.get(f"/api/v1/plan/{plan_id}").json()["city_code"] == w["other"]
+    # a city-bound regulator's cookie cannot move it out of its city
+    c = _as(anonymous_client, "city_reg")
+    c.cookies.set("lingqu_city", w["other"])
+    assert f'id="plan-city">{names[w["mine"]]}<' in c.get("/plan").text
+    own = c.post("/plan", data={**body, "csrf_token": _token(c, "/plan")})
+    assert set(re.findall(r'<small class="muted">(91[0-9A-Z]{16})</small>', own.text)) <= {u for u, _ in w["by_city"][w["mine"]]}
+
+
 def test_city_regulator_handles_only_its_citys_alerts(city_world, anonymous_client):
     from lingqu.alert.models import Alert
 

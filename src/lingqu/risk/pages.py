@@ -15,7 +15,7 @@ from lingqu.enterprise import service as enterprise_service
 from lingqu.exceptions import LingquError
 from lingqu.risk import plan, service
 from lingqu.web.access import ScopeDep, allow
-from lingqu.web.choice import city_param
+from lingqu.web.choice import chosen_city, city_param
 from lingqu.web.deps import DbId, SessionDep, error_page
 from lingqu.web.i18n import language_of, translate
 from lingqu.web.sessions import check_csrf
@@ -86,9 +86,18 @@ def risk_card(request: Request, uscc: str, session: SessionDep, scope: Scope = S
     return templates.TemplateResponse(request, "risk_card.html", {"nav": "risk", "c": card})
 
 
+def _plan_city(request: Request, session, scope: Scope) -> tuple[str | None, str]:
+    """The city a plan is drawn in and its name: a city-bound regulator's own city; a province-wide
+    user's the city switcher's (as the risk ranking), or the whole province (全省)."""
+    code = scope.city_code or chosen_city(request)
+    return code, (enterprise_service.check_city(session, code).name if code else "全省")
+
+
 @router.get("/plan", response_class=HTMLResponse, dependencies=[ROLES])
-def plan_form(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "plan_draw.html", {"nav": "plan", "form": {}, "plan": None, "error": None})
+def plan_form(request: Request, session: SessionDep, scope: Scope = ScopeDep) -> HTMLResponse:
+    _, name = _plan_city(request, session, scope)
+    return templates.TemplateResponse(request, "plan_draw.html", {"nav": "plan", "form": {}, "plan": None, "error": None,
+                                                                  "city_name": name})
 
 
 @router.post("/plan", response_class=HTMLResponse, dependencies=[ROLES])
@@ -96,16 +105,15 @@ def plan_draw(request: Request, session: SessionDep, scope: Scope = ScopeDep, bu
               period: str = Form(""), seed: str = Form(""), by_district: str = Form(""),
               csrf: str = Form("", alias="csrf_token")) -> HTMLResponse:
     form = {"budget": budget, "period": period, "seed": seed, "by_district": bool(by_district)}
-    ctx = {"nav": "plan", "form": form, "plan": None, "error": None}
+    city_code, city_name = _plan_city(request, session, scope)
+    ctx = {"nav": "plan", "form": form, "plan": None, "error": None, "city_name": city_name}
     try:
         check_csrf(request, csrf)
         if not budget.strip().isdigit() or not seed.strip().isdigit():
             raise LingquError("预算和随机种子须为整数 (budget and seed must be whole numbers)", field="budget")
         user = getattr(request.state, "user", None)
         ctx["plan"] = plan.draw(session, budget=int(budget), period=period, seed=int(seed), by_district=bool(by_district),
-                                actor=getattr(user, "username", None) or "web", city_code=scope.city_code).as_dict()
-        if ctx["plan"].get("city_code"):
-            ctx["city_name"] = enterprise_service.check_city(session, ctx["plan"]["city_code"]).name
+                                actor=getattr(user, "username", None) or "web", city_code=city_code).as_dict()
     except LingquError as exc:
         ctx["error"] = exc.message
         return templates.TemplateResponse(request, "plan_draw.html", ctx, status_code=exc.status_code)
