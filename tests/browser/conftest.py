@@ -176,6 +176,13 @@ def demo_login(role: str):
     return next(d for d in DEMO_LOGINS if d.role == role)
 
 
+def log_in_as(page, base: str, role: str):
+    """Log in with the demo account of ``role`` (as printed by ``make run``); returns that account."""
+    account = demo_login(role)
+    log_in(page, base, account.username, account.password)
+    return account
+
+
 def session_cookie(page):
     return [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .conftest import demo_login, log_in, screenshot
+from .conftest import log_in_as, screenshot
 
 
 def test_overview_renders_chinese_with_the_self_hosted_font(page, live_server, requests_seen):
     fonts = []
     page.on("response", lambda r: fonts.append((r.url, r.status)) if "/static/fonts/" in r.url else None)
-    admin = demo_login("admin")
-    log_in(page, live_server, admin.username, admin.password)
+    log_in_as(page, live_server, "admin")
     page.goto(f"{live_server}/")
     page.wait_for_load_state("networkidle")
     shot = screenshot(page, "overview")

@@ -7,12 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .conftest import demo_login, log_in, screenshot
+from .conftest import log_in_as, screenshot
 
 
 def test_enterprise_search_and_drill_down(page, live_server):
-    regulator = demo_login("regulator")
-    log_in(page, live_server, regulator.username, regulator.password)
+    log_in_as(page, live_server, "regulator")
     page.goto(f"{live_server}/enterprises")
     rows = page.locator("main table tbody tr")
     assert rows.count() > 0
@@ -41,8 +40,7 @@ def test_enterprise_search_and_drill_down(page, live_server):
 
 @pytest.mark.parametrize("path,name", [("/stats/pass-rate", "pass-rate"), ("/tools/acceptance", "acceptance")])
 def test_main_pages_render(page, live_server, path, name):
-    admin = demo_login("admin")
-    log_in(page, live_server, admin.username, admin.password)
+    log_in_as(page, live_server, "admin")
     response = page.goto(f"{live_server}{path}")
     assert response.status == 200
     page.wait_for_load_state("networkidle")

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
 
-from .conftest import assert_logged_out, demo_login, log_in, screenshot, session_cookie
+from .conftest import assert_logged_out, demo_login, log_in, log_in_as, screenshot, session_cookie
 
 DESC = "浏览器测试：整改后的移动电源需要复测转换效率，请安排检测时间。"
 
@@ -35,8 +35,7 @@ def test_enterprise_asks_institution_accepts_regulator_sees(page, live_server, l
     lab_name = _demo_institution_name(live_db_url)
 
     # -- enterprise: its portal, a drill-down into a demo request, a new request through the form
-    ent = demo_login("enterprise")
-    log_in(page, live_server, ent.username, ent.password)
+    log_in_as(page, live_server, "enterprise")
     with page.expect_navigation():
         page.locator("header.site nav").get_by_role("link", name="我的企业").click()
     assert urlsplit(page.url).path == "/my"
@@ -74,8 +73,7 @@ def test_enterprise_asks_institution_accepts_regulator_sees(page, live_server, l
     _log_out(page)
 
     # -- institution: the request is in its inbox; it accepts it
-    lab = demo_login("institution")
-    log_in(page, live_server, lab.username, lab.password)
+    log_in_as(page, live_server, "institution")
     page.goto(f"{live_server}/institution")
     assert page.get_by_role("heading", name="服务范围与能力", exact=True).is_visible()
     screenshot(page, "portal-institution")
@@ -92,8 +90,7 @@ def test_enterprise_asks_institution_accepts_regulator_sees(page, live_server, l
     _log_out(page)
 
     # -- regulator (Shenzhen, the demo enterprise's city): the list, filtered, and the detail
-    reg = demo_login("regulator")
-    log_in(page, live_server, reg.username, reg.password)
+    log_in_as(page, live_server, "regulator")
     with page.expect_navigation():
         page.locator("header.site nav").get_by_role("link", name="服务需求").click()
     assert urlsplit(page.url).path == "/service-requests"
@@ -120,8 +117,7 @@ def test_wrong_password_for_the_enterprise(page, live_server):
 
 
 def test_expired_session_goes_back_to_the_login(page, live_server, live_db_url):
-    lab = demo_login("institution")
-    log_in(page, live_server, lab.username, lab.password)
+    lab = log_in_as(page, live_server, "institution")
     assert page.goto(f"{live_server}/institution").status == 200
     engine = sa.create_engine(live_db_url)
     try:
@@ -139,8 +135,7 @@ def test_expired_session_goes_back_to_the_login(page, live_server, live_db_url):
 
 
 def test_enterprise_opening_a_regulator_page_gets_403(page, live_server):
-    ent = demo_login("enterprise")
-    log_in(page, live_server, ent.username, ent.password)
+    log_in_as(page, live_server, "enterprise")
     for path in ("/service-requests", "/stats/pass-rate", "/institution"):
         response = page.goto(f"{live_server}{path}")
         assert response.status == 403, path
@@ -151,8 +146,7 @@ def test_enterprise_opening_a_regulator_page_gets_403(page, live_server):
 
 
 def test_institution_edits_its_scope_with_clear_errors(page, live_server):
-    lab = demo_login("institution")
-    log_in(page, live_server, lab.username, lab.password)
+    log_in_as(page, live_server, "institution")
     page.goto(f"{live_server}/institution")
     form = page.locator("#profile-form")
     standards = form.locator("textarea[name=standards]").input_value()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from .conftest import assert_logged_out, demo_login, log_in, screenshot
+from .conftest import assert_logged_out, log_in_as, screenshot
 
 
 def _click_chart_item(page, chart_id: str, index: int) -> None:
@@ -26,8 +26,7 @@ def _click_chart_item(page, chart_id: str, index: int) -> None:
 
 
 def test_regulator_dashboard_drill_down_export_language_and_logout(page, live_server):
-    regulator = demo_login("regulator")
-    log_in(page, live_server, regulator.username, regulator.password)
+    regulator = log_in_as(page, live_server, "regulator")
     assert urlsplit(page.url).path == "/"
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", name="深圳市 · 监管看板").is_visible()
@@ -75,8 +74,7 @@ def test_regulator_dashboard_drill_down_export_language_and_logout(page, live_se
 
 
 def test_province_wide_user_switches_city_and_it_sticks(page, live_server):
-    admin = demo_login("admin")
-    log_in(page, live_server, admin.username, admin.password)
+    admin = log_in_as(page, live_server, "admin")
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", name="全省 · 监管看板").is_visible()
     with page.expect_navigation():

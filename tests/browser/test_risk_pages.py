@@ -11,7 +11,7 @@ import io
 import re
 from urllib.parse import urlsplit
 
-from .conftest import demo_login, log_in, screenshot
+from .conftest import log_in_as, screenshot
 
 
 def _chart_option(page, chart_id: str) -> dict:
@@ -25,8 +25,7 @@ def _chart_option(page, chart_id: str) -> dict:
 
 
 def test_risk_ranking_card_and_model_check(page, live_server):
-    regulator = demo_login("regulator")
-    log_in(page, live_server, regulator.username, regulator.password)
+    log_in_as(page, live_server, "regulator")
     page.goto(f"{live_server}/risk")
     rows = page.locator("#risk-table tbody tr")
     assert rows.count() > 0
@@ -71,8 +70,7 @@ def test_risk_ranking_card_and_model_check(page, live_server):
 
 def test_alert_inbox_evidence_chart_and_lifecycle(page, live_server):
     # the demo's province-wide account: the 40-enterprise test world raises no alert in Shenzhen alone
-    admin = demo_login("admin")
-    log_in(page, live_server, admin.username, admin.password)
+    log_in_as(page, live_server, "admin")
     page.goto(f"{live_server}/alerts?status=new")
     rows = page.locator("#alert-table tbody tr")
     assert rows.count() > 0 and "暂无预警" not in rows.first.inner_text()
@@ -103,8 +101,7 @@ def _draw(page, live_server: str, budget: int, period: str, seed: int) -> None:
 
 
 def test_plan_is_drawn_and_exported(page, live_server):
-    regulator = demo_login("regulator")
-    log_in(page, live_server, regulator.username, regulator.password)
+    log_in_as(page, live_server, "regulator")
     _draw(page, live_server, budget=5, period="2026Q1", seed=20261124)
     text = page.locator("main").inner_text()
     assert "预期发现不合格批次" in text and "均匀随机抽取" in text
