@@ -563,8 +563,11 @@ GROUP BY x.enterprise_id
 #: Prefix rounds (days after the first observation) for the city and test-item series: a series
 #: whose first signals both fall in a prefix has the same path there as on its whole history, so
 #: it is finished; the rest are read again with a longer prefix, and at last whole, with the
-#: enterprise series. Most item results are never sorted.
-ROUNDS_DAYS = (30, 120, 400)
+#: enterprise series. Most item results are never sorted. The prefixes grow about fourfold: the
+#: busier the world, the sooner its series signal (at 10^8 rows every item and city series has
+#: both first signals within a week, and a 30-day first round sorted six times the rows needed:
+#: 5.8 s against 1.4 s), while a round with nothing left to read costs a few hundredths of a second.
+ROUNDS_DAYS = (7, 30, 120, 400)
 
 
 def _grid_case(column: str) -> str:
