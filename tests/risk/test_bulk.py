@@ -242,15 +242,17 @@ def test_the_pandas_peer_computes_the_same(world, bulk_con, bulk_alerts):
         assert peer_alerts[key][0] == day and math.isclose(peer_alerts[key][1], stat, rel_tol=1e-6, abs_tol=1e-9), key
 
 
-def test_overlapped_run_equals_the_sequential_one(world):
+@pytest.mark.parametrize("reuse_memory", [False, True])
+def test_overlapped_run_equals_the_sequential_one(world, reuse_memory):
     """``run`` grades in a worker thread while the warning scan runs in DuckDB: the same grades
-    and alerts, to the bit, as the sequential order."""
+    and alerts, to the bit, as the sequential order; and with or without freed memory kept for
+    reuse (``kit.heap``), which changes where memory comes from, never a result."""
     out = {}
     for overlap in (False, True):
         con = bulk.connect(memory_limit="1GB", threads=2)
         try:
             out[overlap] = bulk.run(world["warehouse"], con=con, limits_cache=world["root"] / "limits.json",
-                                    overlap=overlap)
+                                    overlap=overlap, reuse_memory=reuse_memory and overlap)
         finally:
             con.close()
     seq, par = out[False], out[True]

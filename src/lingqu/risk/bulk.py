@@ -40,6 +40,7 @@ import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,7 @@ from scipy.special import gammaincinv
 
 from lingqu.alert.service import _P_GRID, DEFAULT, ScanSettings, last_complete_month
 from lingqu.kit import normalize
+from lingqu.kit.heap import reuse_freed_memory
 from lingqu.risk.features import parse_limit
 from lingqu.risk.service import GradingFrames, reasons_of, score_frames
 from lingqu.stats.control import cusum_threshold, ewma_limit
@@ -719,7 +721,7 @@ class BulkRun:
 
 def run(warehouse: str | Path, as_of: dt.date | None = None, *, con: duckdb.DuckDBPyConnection | None = None,
         policy: GradingPolicy = DEFAULT_POLICY, settings: ScanSettings = DEFAULT, reasons: bool = False,
-        limits_cache: str | Path | None = None, overlap: bool = True) -> BulkRun:
+        limits_cache: str | Path | None = None, overlap: bool = True, reuse_memory: bool = True) -> BulkRun:
     """Grading as of ``as_of`` (default: the day after the latest observation) and a full warning
     scan up to the latest observation, over the Parquet warehouse at ``warehouse``.
 
@@ -734,7 +736,17 @@ def run(warehouse: str | Path, as_of: dt.date | None = None, *, con: duckdb.Duck
     the fit) is process-wide, so a Python warning the scan raised while the grading records its
     own would go to the grading's record (which the bulk path drops) rather than to stderr; no
     result depends on it. ``timings``: ``grading_s`` is the grading's own time in its thread, so
-    with the overlap ``inputs_s + grading_s + warnings_s`` exceeds ``total_s``."""
+    with the overlap ``inputs_s + grading_s + warnings_s`` exceeds ``total_s``.
+
+    With ``reuse_memory`` (the default) the run keeps the memory NumPy frees for reuse rather than
+    giving it back to the kernel and faulting it in again for the next temporary
+    (:func:`lingqu.kit.heap.reuse_freed_memory`; at 10^8 rows the features take two thirds of the
+    time, for a higher peak), and hands it back at the end."""
+    with reuse_freed_memory() if reuse_memory else nullcontext():
+        return _run(warehouse, as_of, con, policy, settings, reasons, limits_cache, overlap)
+
+
+def _run(warehouse, as_of, con, policy, settings, reasons, limits_cache, overlap) -> BulkRun:
     own = con is None
     con = con or connect()
     try:
