@@ -98,12 +98,13 @@ def test_batch_outcomes_are_aggregated_from_the_item_rows(world, bulk_con):
     assert (n, failed, items) == tuple(int(v) for v in db)
 
 
-def test_grades_equal_the_engines(world, bulk_con):
+@pytest.mark.parametrize("features", bulk.FEATURES)
+def test_grades_equal_the_engines(world, bulk_con, features):
     from lingqu.risk.service import compute_grades
 
     with unit_of_work(world["url"]) as s:
         engine = compute_grades(s, AS_OF)
-    mine = bulk.grade(bulk_con, AS_OF)
+    mine = bulk.grade(bulk_con, AS_OF, features=features)
     assert mine.training_rows == engine.training_rows and mine.positives == engine.positives
     assert mine.calibration == engine.calibration
     theirs = {g.uscc: (g.probability, g.grade) for g in engine.grades}
@@ -115,12 +116,13 @@ def test_grades_equal_the_engines(world, bulk_con):
     assert mine.distribution() == engine.distribution()
 
 
-def test_grades_with_reasons_equal_the_engines(world, bulk_con):
+@pytest.mark.parametrize("features", bulk.FEATURES)
+def test_grades_with_reasons_equal_the_engines(world, bulk_con, features):
     from lingqu.risk.service import compute_grades
 
     with unit_of_work(world["url"]) as s:
         engine = {g.uscc: g.reasons for g in compute_grades(s, AS_OF).grades}
-    mine = bulk.grade(bulk_con, AS_OF, reasons=True)
+    mine = bulk.grade(bulk_con, AS_OF, reasons=True, features=features)
     ours = dict(zip(mine.grades["uscc"].to_list(), mine.grades["reasons"].to_list()))
     assert ours == engine
 
@@ -262,3 +264,41 @@ def test_overlapped_run_equals_the_sequential_one(world, reuse_memory):
     assert par.warnings.alerts.equals(seq.warnings.alerts) and par.warnings.alerts.height > 0
     assert (par.item_rows, par.batches) == (seq.item_rows, seq.batches)
     assert {"batches_s", "inputs_s", "grading_s", "warnings_s", "total_s"} <= set(par.timings)
+
+
+@pytest.mark.parametrize("as_of", [AS_OF, dt.date(2023, 7, 1)])
+def test_sql_rows_equal_the_feature_builder(bulk_con, as_of):
+    """``bulk_features`` (one window query) gives ``features.build_rows``' rows, column by column:
+    the same order, the same counts, histories, CCC status and codes exactly, the recency-weighted
+    sums within rounding (the NumPy form takes differences of running totals over all enterprises)."""
+    from lingqu.risk import bulk_features
+    from lingqu.risk.features import CCC_LEVELS, build_rows
+
+    f = bulk.grading_inputs(bulk_con, as_of)
+    a = build_rows(f["enterprises"], f["batches"], f["failed_items"], f["complaints"], f["certificates"],
+                   f["assistance"], as_of, 0, f["measured"])
+    s = bulk.grading_inputs(bulk_con, as_of, "sql", reasons=True)["sql"]
+    b = bulk_features.assemble(s, as_of)
+    assert s["enterprises"].equals(f["enterprises"])
+    assert (a.n_train, a.top_items, a.numeric_names, a.categorical_labels) == (
+        b.n_train, b.top_items, b.numeric_names, b.categorical_labels)
+    assert a.n_train > 500 and len(a.top_items) == 3
+    for x, y in ((a.entity, b.entity), (a.day, b.day), (a.categorical, b.categorical)):
+        assert np.array_equal(x, y)
+    assert np.array_equal(a.outcome, b.outcome, equal_nan=True)
+    for name in ("prior_inspections", "prior_known", "prior_failures", "failures_last_k", "days_since_failure",
+                 "days_since_previous"):
+        assert np.array_equal(getattr(a.history, name), getattr(b.history, name), equal_nan=True), name
+    exact = {"complaints_12m_log1p", "critical_failures_log1p", "assisted_before", "age_years", "batches_12m_log1p"}
+    for j, name in enumerate(a.numeric_names):
+        x, y = a.numeric[:, j], b.numeric[:, j]
+        assert np.array_equal(np.isnan(x), np.isnan(y)), name
+        if name in exact or name.startswith("item_"):
+            assert np.array_equal(x, y, equal_nan=True), name
+        else:
+            assert np.allclose(x, y, rtol=1e-9, atol=1e-9, equal_nan=True), name
+    assert list(a.counts["last_k_items"]) == b.counts["last_k_items"]
+    if as_of == AS_OF:  # by then the world holds the CCC states the rule tells apart (none, valid, expired, held)
+        held = {CCC_LEVELS[k] for k in np.unique(b.categorical[:, 2])}
+        assert held >= {"none", "valid", "expired"}, held
+        assert {"suspended", "revoked"} & held, held

@@ -53,7 +53,8 @@ from lingqu.alert.service import _P_GRID, DEFAULT, ScanSettings, last_complete_m
 from lingqu.kit import normalize
 from lingqu.kit.heap import reuse_freed_memory
 from lingqu.risk.features import parse_limit
-from lingqu.risk.service import GradingFrames, reasons_of, score_frames
+from lingqu.risk import bulk_features
+from lingqu.risk.service import GradingFrames, reasons_of, score_frames, score_rows
 from lingqu.stats.control import cusum_threshold, ewma_limit
 from lingqu.stats.grading import DEFAULT_POLICY, GradingPolicy
 
@@ -326,11 +327,27 @@ def batches(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(BATCH_SQL)
 
 
-def grading_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, pl.DataFrame]:
+#: Where the grading's features are computed: ``numpy``, the engine's own feature builder
+#: (``features.build_rows``) on batch-level frames fetched from SQL, the faster on one machine; or
+#: ``sql``, one window query per enterprise history in DuckDB (``risk.bulk_features``), the form that
+#: runs on Spark, leaving Python only the model. Both give the same rows (test).
+FEATURES = ("numpy", "sql")
+
+
+def grading_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, features: str = "numpy",
+                   reasons: bool = False) -> dict:
+    """What the grading reads, fetched from DuckDB: the engine's input frames (``numpy``), or
+    the model's rows already aggregated (``sql``; ``reasons``: with the items of each enterprise's
+    last batches, which only the reasons need)."""
+    if features not in FEATURES:
+        raise ValueError(f"features must be one of {FEATURES}, not {features!r}")
     tightness(con, as_of)
-    out = {}
-    for k, sql in GRADING_INPUTS.items():
-        out[k] = _pl(con.sql(sql, params={"as_of": as_of}) if "$as_of" in sql else con.sql(sql))
+    if features == "sql":
+        out = {"sql": bulk_features.fetch(con, as_of, reasons)}
+    else:
+        out = {}
+        for k, sql in GRADING_INPUTS.items():
+            out[k] = _pl(con.sql(sql, params={"as_of": as_of}) if "$as_of" in sql else con.sql(sql))
     con.execute("DROP TABLE bulk_tightness")
     return out
 
@@ -363,14 +380,22 @@ def city_names() -> dict[str, str]:
 
 def grade_frames(f: dict[str, pl.DataFrame], as_of: dt.date, policy: GradingPolicy = DEFAULT_POLICY,
                  reasons: bool = False) -> BulkGrades:
-    """The engine's own scoring (``risk.service.score_frames``) on the frames aggregated in SQL.
+    """The engine's own scoring (``risk.service.score_frames``) on the frames aggregated in SQL, or
+    its model (``score_rows``) on the rows computed in SQL (:func:`grading_inputs` with ``sql``).
 
     The equality with ``compute_grades`` is asserted in ``tests/risk/test_bulk.py``."""
-    ent = f["enterprises"]
-    frames = GradingFrames(ent, f["batches"], f["failed_items"], f["complaints"], f["certificates"],
-                           f["assistance"], f.get("measured"))
     timings: dict = {}
-    scored = score_frames(frames, as_of, policy, timings)
+    if "sql" in f:
+        ent = f["sql"]["enterprises"]
+        t = time.perf_counter()
+        rows = bulk_features.assemble(f["sql"], as_of)
+        timings["features_s"] = time.perf_counter() - t
+        scored = score_rows(rows, ent.height, policy, timings)
+    else:
+        ent = f["enterprises"]
+        frames = GradingFrames(ent, f["batches"], f["failed_items"], f["complaints"], f["certificates"],
+                               f["assistance"], f.get("measured"))
+        scored = score_frames(frames, as_of, policy, timings)
     t = time.perf_counter()
     out = pl.DataFrame({"enterprise_id": ent["enterprise_id"], "uscc": ent["uscc"], "probability": scored.probability,
                         "grade": scored.grades.astype(str)})
@@ -384,10 +409,10 @@ def grade_frames(f: dict[str, pl.DataFrame], as_of: dt.date, policy: GradingPoli
 
 
 def grade(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: GradingPolicy = DEFAULT_POLICY,
-          reasons: bool = False) -> BulkGrades:
+          reasons: bool = False, features: str = "numpy") -> BulkGrades:
     """Grades of every enterprise of the sampled clusters as of ``as_of`` (needs :func:`batches` first)."""
     t0 = time.perf_counter()
-    f = grading_inputs(con, as_of)
+    f = grading_inputs(con, as_of, features, reasons)
     t1 = time.perf_counter()
     run = grade_frames(f, as_of, policy, reasons)
     run.timings = {"inputs_s": t1 - t0, **run.timings}
@@ -721,7 +746,8 @@ class BulkRun:
 
 def run(warehouse: str | Path, as_of: dt.date | None = None, *, con: duckdb.DuckDBPyConnection | None = None,
         policy: GradingPolicy = DEFAULT_POLICY, settings: ScanSettings = DEFAULT, reasons: bool = False,
-        limits_cache: str | Path | None = None, overlap: bool = True, reuse_memory: bool = True) -> BulkRun:
+        limits_cache: str | Path | None = None, overlap: bool = True, reuse_memory: bool = True,
+        features: str = "numpy") -> BulkRun:
     """Grading as of ``as_of`` (default: the day after the latest observation) and a full warning
     scan up to the latest observation, over the Parquet warehouse at ``warehouse``.
 
@@ -741,12 +767,18 @@ def run(warehouse: str | Path, as_of: dt.date | None = None, *, con: duckdb.Duck
     With ``reuse_memory`` (the default) the run keeps the memory NumPy frees for reuse rather than
     giving it back to the kernel and faulting it in again for the next temporary
     (:func:`lingqu.kit.heap.reuse_freed_memory`; at 10^8 rows the features take two thirds of the
-    time, for a higher peak), and hands it back at the end."""
+    time, for a higher peak), and hands it back at the end.
+
+    ``features`` (:data:`FEATURES`): ``numpy`` (the default, the faster here) or ``sql``, where every
+    step that reads all rows is SQL and Python only fits and scores the model: the form for Spark.
+    At 10^8 rows on two cores the SQL form's window query takes several times the NumPy builder's
+    time (``docs/benchmarks.md``): DuckDB computes each running aggregate separately, where NumPy
+    shares one sort among all its cumulative sums."""
     with reuse_freed_memory() if reuse_memory else nullcontext():
-        return _run(warehouse, as_of, con, policy, settings, reasons, limits_cache, overlap)
+        return _run(warehouse, as_of, con, policy, settings, reasons, limits_cache, overlap, features)
 
 
-def _run(warehouse, as_of, con, policy, settings, reasons, limits_cache, overlap) -> BulkRun:
+def _run(warehouse, as_of, con, policy, settings, reasons, limits_cache, overlap, features) -> BulkRun:
     own = con is None
     con = con or connect()
     try:
@@ -756,7 +788,7 @@ def _run(warehouse, as_of, con, policy, settings, reasons, limits_cache, overlap
         t1 = time.perf_counter()
         latest = latest_observation(con)
         grade_as_of = as_of or latest + dt.timedelta(days=1)
-        frames = grading_inputs(con, grade_as_of)
+        frames = grading_inputs(con, grade_as_of, features, reasons)
         t2 = time.perf_counter()
 
         def grading(f: dict[str, pl.DataFrame]) -> tuple[BulkGrades, float]:

@@ -158,8 +158,17 @@ def score_frames(frames: GradingFrames, as_of: dt.date, policy: GradingPolicy = 
     ent = frames.enterprises
     rows = build_rows(ent, frames.batches, frames.failed_items, frames.complaints, frames.certificates,
                       frames.assistance, as_of, SNAPSHOT_MONTHS, frames.measured)
+    if timings is not None:
+        timings["features_s"] = time.perf_counter() - t0
+    return score_rows(rows, ent.height, policy, timings)
+
+
+def score_rows(rows, n_ent: int, policy: GradingPolicy = DEFAULT_POLICY, timings: dict | None = None) -> Scored:
+    """Fit on the training rows of ``rows`` (``features.Rows``) and score its ``n_ent`` scoring rows:
+    the model part of :func:`score_frames`, shared with the bulk path, whose rows come from SQL
+    (``risk.bulk_features``). ``timings`` (if given) receives ``fit_s`` and ``score_s``."""
     t1 = time.perf_counter()
-    nt, n_ent = rows.n_train, ent.height
+    nt = rows.n_train
     # the training rows are the first nt rows and the scoring rows the rest: slices (views), not
     # fancy-index copies of every column (RiskModel.fit and predict_proba do not write to their inputs)
     tr = slice(0, nt)
@@ -187,7 +196,7 @@ def score_frames(frames: GradingFrames, as_of: dt.date, policy: GradingPolicy = 
                 p += w * model.predict_proba(hist, num, cat)
     p = np.clip(p, 0.0, 1.0)
     if timings is not None:
-        timings.update({"features_s": t1 - t0, "fit_s": t2 - t1, "score_s": time.perf_counter() - t2})
+        timings.update({"fit_s": t2 - t1, "score_s": time.perf_counter() - t2})
     return Scored(model, rows, np.arange(nt, nt + n_ent), p, policy.grade(p),
                   sorted({str(w.message) for w in caught}))
 
