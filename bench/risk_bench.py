@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/risk_bench.py [--sizes 1m,10m,100m] [--scratch var/bench-risk]
                                          [--peer-timeout 900] [--mem-cap-gib 14] [--json FILE]
+                                         [--features numpy|sql] [--skip-peer]
 
 For each size the demo generator writes a world (``lingqu demo generate``; about 76 item rows
 per enterprise, so 13,200 / 132,000 / 1,320,000 enterprises), ``risk.bulk.build_warehouse`` turns
@@ -11,7 +12,8 @@ it into Parquet (timed and reported as the load step, then the CSV files are del
 warehouse, and its seconds and peak RSS (``VmHWM``) are reported:
 
 - ``bulk``: ``risk.bulk.run``: batch outcomes, grading inputs and every warning series in DuckDB
-  SQL (memory limit 6 GB), the engine's model on the batch-level frames;
+  SQL (memory limit 6 GB), the engine's model on the batch-level frames; with ``--features sql``
+  the model's rows too come from SQL (``risk.bulk_features``: the form that runs on Spark);
 - ``pandas``: the obvious pandas program for the same computation: ``read_parquet``, ``groupby``
   for the batch outcomes, the same model on the same frames (shared code: the peer differs in
   the data work, not in the statistics), and for the warnings ``groupby`` per series running the
@@ -191,12 +193,12 @@ def digest(alerts: list[tuple], distribution: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def child(mode: str, warehouse: str, limits: str) -> None:
+def child(mode: str, warehouse: str, limits: str, features: str = "numpy") -> None:
     t0 = time.perf_counter()
     if mode == "bulk":
         from lingqu.risk import bulk
 
-        r = bulk.run(warehouse, limits_cache=limits)
+        r = bulk.run(warehouse, limits_cache=limits, features=features)
         alerts = [(k, s, key, str(d)) for k, s, key, d in
                   r.warnings.alerts.select("kind", "scope", "scope_key", "raised_at").iter_rows()]
         dist = r.grades.distribution()
@@ -218,12 +220,13 @@ def child(mode: str, warehouse: str, limits: str) -> None:
                       "distribution": dist, "digest": digest(alerts, dist), **extra}))
 
 
-def measure(mode: str, warehouse: Path, limits: Path, timeout: float, cap_gib: float) -> dict:
+def measure(mode: str, warehouse: Path, limits: Path, timeout: float, cap_gib: float,
+            features: str = "numpy") -> dict:
     """Run one contender in its own process; stop it past ``timeout`` or ``cap_gib`` resident."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, __file__, "--child", mode, "--warehouse", str(warehouse),
-                             "--limits", str(limits)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+                             "--limits", str(limits), "--features", features], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
     t0, peak, why = time.perf_counter(), 0, None
     while proc.poll() is None:
         try:
@@ -285,9 +288,12 @@ def main() -> None:
     ap.add_argument("--child", choices=["bulk", "pandas"])
     ap.add_argument("--warehouse")
     ap.add_argument("--limits")
+    ap.add_argument("--features", choices=["numpy", "sql"], default="numpy",
+                    help="the bulk contender's features: the engine's NumPy builder (default) or one SQL "
+                         "window query (the Spark form; risk.bulk_features)")
     a = ap.parse_args()
     if a.child:
-        child(a.child, a.warehouse, a.limits)
+        child(a.child, a.warehouse, a.limits, a.features)
         return
     scratch = Path(a.scratch)
     scratch.mkdir(parents=True, exist_ok=True)
@@ -296,7 +302,8 @@ def main() -> None:
     for size in a.sizes.split(","):
         warehouse, load = prepare(size, scratch, a.keep_csv)
         load_avg = os.getloadavg()[0]
-        bulk_r = measure("bulk", warehouse, limits, 3600, a.mem_cap_gib)
+        bulk_r = measure("bulk", warehouse, limits, 3600, a.mem_cap_gib, a.features)
+        bulk_r["features"] = a.features
         peer_r = ({"mode": "pandas", "status": "skipped"} if a.skip_peer else
                   measure("pandas", warehouse, limits, a.peer_timeout, a.mem_cap_gib))
         same = (bulk_r.get("digest") == peer_r.get("digest")) if peer_r["status"] == "ok" else None
