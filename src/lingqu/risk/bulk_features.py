@@ -219,8 +219,6 @@ def _col(frame: pl.DataFrame, name: str) -> np.ndarray:
 def assemble(fetched: dict, as_of: dt.date) -> F.Rows:
     """The :class:`features.Rows` of ``build_rows`` from the fetched counts (same formulas)."""
     ent, r, top = fetched["enterprises"], fetched["rows"], fetched["top"]
-    n_ent = ent.height
-    nb = r.height - n_ent
     entity = r["e"].to_numpy().astype(np.int64)
     day = r["day"].to_numpy().astype(np.int64)
     outcome = _col(r, "y")
@@ -232,51 +230,8 @@ def assemble(fetched: dict, as_of: dt.date) -> F.Rows:
     item_failures = [_col(r, f"item_{i}") for i in range(len(top))]
     crit = _col(r, "crit")
     assisted = _col(r, "assisted")
-    founded = ent["founded"]
-    fday = np.where(founded.is_null().to_numpy(), np.nan, founded.cast(pl.Int32).fill_null(0).to_numpy().astype(float))
-    age = (day - fday[entity]) / 365.25
-    wk, wn, ts, tn, fi_dec, c_dec = (_col(r, c) for c in ("wk", "wn", "ts", "tn", "fi_dec", "c_dec"))
-    complaints_12m, batches_12m = _col(r, "complaints_12m"), _col(r, "batches_12m")
-    b_y = outcome[:nb]
-    pooled = (np.nansum(b_y) + 0.5) / (nb + 1.0)
-    recent = (wk + F.RECENT_PRIOR_STRENGTH * pooled) / (wn + F.RECENT_PRIOR_STRENGTH)
-    tightness = ts / (tn + 1.0)
-    numeric = np.empty((entity.size, len(F.NUMERIC) + len(item_failures)), order="F")
-    col = numeric.T
-    np.log1p(complaints_12m, out=col[0])
-    np.log1p(crit, out=col[1])
-    np.minimum(assisted, 1.0, out=col[2])
-    col[3] = age
-    col[4] = np.log(recent / (1 - recent))
-    np.log1p(wn, out=col[5])
-    col[6] = tightness
-    np.log1p(c_dec, out=col[7])
-    np.log1p(batches_12m, out=col[8])
-    np.log1p(fi_dec, out=col[9])
-    for i, f in enumerate(item_failures):
-        np.log1p(f, out=col[len(F.NUMERIC) + i])
-    numeric_names = F.NUMERIC + tuple(f"item_{i}_failures_log1p" for i in range(len(top)))
-
-    b_channel = r["channel"].head(nb)
-    channels = sorted(set(b_channel.drop_nulls().unique().to_list()) - {""})
-    channel = np.r_[F._codes(b_channel, channels), np.full(n_ent, -1, dtype=np.int64)]
-    sizes = sorted(set(ent["size"].drop_nulls().unique().to_list()) - {""})
-    cities = sorted(set(ent["city_code"].drop_nulls().unique().to_list()))
-    ccc = r["ccc"].to_numpy().astype(np.int64)
-    categorical = np.vstack([channel, F._codes(ent["size"], sizes)[entity], ccc,
-                             F._codes(ent["city_code"], cities)[entity]]).T
-
-    s = slice(nb, nb + n_ent)
-    counts = {
-        "prior_known": history.prior_known[s], "prior_failures": history.prior_failures[s],
-        "failures_last_k": history.failures_last_k[s], "last_k_known": np.minimum(history.prior_known[s], F.LAST_K),
-        "days_since_failure": history.days_since_failure[s], "days_since_previous": history.days_since_previous[s],
-        "complaints_12m": complaints_12m[s], "critical_failures": crit[s], "assisted": assisted[s], "age": age[s],
-        "item_failures": [f[s] for f in item_failures], "ccc": ccc[s],
-        "last_k_items": fetched["last_items"], "tightness": tightness[s], "measured_batches": tn[s],
-    }
-    return F.Rows(entity=entity, day=day, outcome=outcome, history=history, item_failures=item_failures,
-                  numeric=numeric, numeric_names=numeric_names, categorical=categorical,
-                  categorical_names=("channel", "size", "ccc_status", "city"),
-                  categorical_labels=(tuple(channels), tuple(sizes), F.CCC_LEVELS, tuple(cities)),
-                  n_train=nb, top_items=tuple(top), counts=counts)
+    decayed = tuple(_col(r, c) for c in ("wk", "wn", "ts", "tn", "fi_dec", "c_dec"))
+    return F.assemble_rows(ent, entity, day, outcome, history, item_failures, crit, assisted,
+                           r["ccc"].to_numpy().astype(np.int64), decayed, _col(r, "complaints_12m"),
+                           _col(r, "batches_12m"), r["channel"].head(entity.size - ent.height), top,
+                           fetched["last_items"])

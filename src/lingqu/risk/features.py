@@ -258,10 +258,6 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
     ce, cd = events(complaints, "received_on")
     ae, ad = events(assistance, "started_on")
     (assisted,) = prior_sums(entity, day, [], ae, ad, counts=(None,))
-    founded = ent["founded"]
-    fday = np.where(founded.is_null().to_numpy(), np.nan,
-                    founded.cast(pl.Int32).fill_null(0).to_numpy().astype(float))
-    age = (day - fday[entity]) / 365.25
     ccc = _ccc_status(certs, ids, entity, day, np.r_[b["_e"].to_numpy().astype(np.int64)], _days(b["sampled_on"]),
                       (~b["passed"].to_numpy()) if nb else np.zeros(0, dtype=bool))
 
@@ -281,13 +277,35 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
     # own earlier targeting)
     wk, wn, ts, tn, fi_dec, batches_12m = prior_sums(entity, day, [b_y, np.ones(nb), tight, has_t, n_failed],
                                                      b_ent, b_day, HALF_LIFE_DAYS, counts=(365,))
+    # complaints: recency-weighted, and counted over the last year (one sort of the complaints)
+    c_dec, complaints_12m = prior_sums(entity, day, [np.ones(ce.size)], ce, cd, HALF_LIFE_DAYS, counts=(365,))
+    return assemble_rows(ent, entity, day, outcome, history, item_failures, crit, assisted, ccc,
+                         (wk, wn, ts, tn, fi_dec, c_dec), complaints_12m, batches_12m, b["channel"], top,
+                         _last_k_items(b, fi, n_ent))
+
+
+def assemble_rows(ent: pl.DataFrame, entity: np.ndarray, day: np.ndarray, outcome: np.ndarray, history: History,
+                  item_failures: list[np.ndarray], crit: np.ndarray, assisted: np.ndarray, ccc: np.ndarray, decayed: tuple[np.ndarray, ...], complaints_12m: np.ndarray,
+                  batches_12m: np.ndarray, b_channel: pl.Series, top: list[str], last_k_items) -> Rows:
+    """:class:`Rows` from the per-row counts and sums, whichever form computed them: the feature
+    matrix, the categorical codes and the scoring rows' counts for the reasons. ``decayed``: the
+    recency-weighted sums over earlier batches of failures, batches, tightness, batches with a
+    tightness figure and failed items, then over earlier complaints (``wk, wn, ts, tn, fi_dec,
+    c_dec``). Shared by :func:`build_rows` and the bulk path's SQL form
+    (``risk.bulk_features.assemble``), so both apply the same formulas."""
+    wk, wn, ts, tn, fi_dec, c_dec = decayed
+    founded = ent["founded"]
+    fday = np.where(founded.is_null().to_numpy(), np.nan,
+                    founded.cast(pl.Int32).fill_null(0).to_numpy().astype(float))
+    age = (day - fday[entity]) / 365.25
+    n_ent = ent.height
+    nb = entity.size - n_ent
+    b_y = outcome[:nb]
     # recency-weighted failure rate, shrunk toward the pooled rate of the training batches
     pooled = (np.nansum(b_y) + 0.5) / (nb + 1.0)
     recent = (wk + RECENT_PRIOR_STRENGTH * pooled) / (wn + RECENT_PRIOR_STRENGTH)
     recent_logit = np.log(recent / (1 - recent))
     tightness = ts / (tn + 1.0)  # shrunk toward 0 (the average) with one pseudo-batch
-    # complaints: recency-weighted, and counted over the last year (one sort of the complaints)
-    c_dec, complaints_12m = prior_sums(entity, day, [np.ones(ce.size)], ce, cd, HALF_LIFE_DAYS, counts=(365,))
     # column-major, each feature written straight into its column (one contiguous write per column;
     # column_stack copied every temporary and wrote each row's columns strided: seconds at 10^7 rows).
     # The same values: NUMERIC, then the top items' earlier failures.
@@ -307,8 +325,8 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
         np.log1p(f, out=col[len(NUMERIC) + i])
     numeric_names = NUMERIC + tuple(f"item_{i}_failures_log1p" for i in range(len(top)))
 
-    channels = sorted(set(b["channel"].drop_nulls().unique().to_list()) - {""})
-    channel = np.r_[_codes(b["channel"], channels), np.full(n_ent, -1, dtype=np.int64)]
+    channels = sorted(set(b_channel.drop_nulls().unique().to_list()) - {""})
+    channel = np.r_[_codes(b_channel, channels), np.full(n_ent, -1, dtype=np.int64)]
     sizes = sorted(set(ent["size"].drop_nulls().unique().to_list()) - {""})
     size_code = _codes(ent["size"], sizes)
     cities = sorted(set(ent["city_code"].drop_nulls().unique().to_list()))
@@ -322,7 +340,7 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
         "days_since_failure": history.days_since_failure[s], "days_since_previous": history.days_since_previous[s],
         "complaints_12m": complaints_12m[s], "critical_failures": crit[s], "assisted": assisted[s], "age": age[s],
         "item_failures": [f[s] for f in item_failures], "ccc": ccc[s],
-        "last_k_items": _last_k_items(b, fi, n_ent), "tightness": tightness[s], "measured_batches": tn[s],
+        "last_k_items": last_k_items, "tightness": tightness[s], "measured_batches": tn[s],
     }
     return Rows(entity=entity, day=day, outcome=outcome, history=history, item_failures=item_failures,
                 numeric=numeric, numeric_names=numeric_names, categorical=categorical,
