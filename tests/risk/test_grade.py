@@ -179,6 +179,40 @@ def test_reasons_quote_the_enterprises_own_counts(big_world):
     assert all(g.reasons[0]["direction"] == "up" for g in run.grades[:10])
 
 
+def test_every_model_column_belongs_to_a_reason_factor(big_world):
+    """No effect goes unexplained: each numeric and history column of the fitted model is part of a
+    factor that the reasons can name (the channel is the regulator's choice, not a reason)."""
+    from lingqu.risk import repository
+    from lingqu.risk.reasons import CATEGORICAL_FACTOR, factor_of
+    from lingqu.risk.service import GradingFrames, score_frames
+
+    _world, url, _run = big_world
+    with unit_of_work(url) as s:
+        frames = GradingFrames(repository.enterprises(s, repository.sampled_clusters(s, AS_OF)),
+                               repository.batches(s, AS_OF), repository.failed_items(s, AS_OF),
+                               repository.complaints(s, AS_OF), repository.certificates(s, AS_OF),
+                               repository.assistance(s, AS_OF), repository.measured_results(s, AS_OF))
+    encoder = score_frames(frames, AS_OF).model.encoder_
+    dense = encoder.numeric_names_ + tuple(f"{n} (missing)" for n, m in zip(encoder.numeric_names_,
+                                                                            encoder.missing_indicator_) if m)
+    assert len(dense) >= 15
+    assert [n for n in dense if factor_of(n) is None] == []
+    assert set(encoder.categorical_names_) - set(CATEGORICAL_FACTOR) == {"channel"}
+
+
+def test_a_failing_history_never_reads_as_lowering_the_risk(big_world):
+    """An enterprise whose last batches all failed must not be told that its sampling history
+    lowered its probability (the history columns are one factor, with the recency-weighted rate)."""
+    _world, _url, run = big_world
+    checked = 0
+    for g in run.grades:
+        for r in g.reasons:
+            if r["factor"] == "history" and "近3批中有3批不合格" in r["text_zh"]:
+                assert r["direction"] == "up", (g.uscc, r)
+                checked += 1
+    assert checked >= 5
+
+
 def test_grades_are_calibrated_on_the_held_out_year(big_world):
     world, _, run = big_world
     p = pl.DataFrame({"uscc": [g.uscc for g in run.grades], "p": [g.probability for g in run.grades],

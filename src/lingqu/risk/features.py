@@ -338,7 +338,7 @@ def assemble_rows(ent: pl.DataFrame, entity: np.ndarray, day: np.ndarray, outcom
         "prior_known": history.prior_known[s], "prior_failures": history.prior_failures[s],
         "failures_last_k": history.failures_last_k[s], "last_k_known": np.minimum(history.prior_known[s], LAST_K),
         "days_since_failure": history.days_since_failure[s], "days_since_previous": history.days_since_previous[s],
-        "complaints_12m": complaints_12m[s], "critical_failures": crit[s], "assisted": assisted[s], "age": age[s],
+        "complaints_12m": complaints_12m[s], "batches_12m": batches_12m[s], "critical_failures": crit[s], "assisted": assisted[s], "age": age[s],
         "item_failures": [f[s] for f in item_failures], "ccc": ccc[s],
         "last_k_items": last_k_items, "tightness": tightness[s], "measured_batches": tn[s],
     }

@@ -19,13 +19,19 @@ CCC_ZH = {"none": "无有效CCC证书记录", "valid": "CCC证书有效", "expir
 CCC_EN = {"none": "no CCC certificate on record", "valid": "CCC certificate valid", "expired": "CCC certificate expired",
           "suspended": "CCC certificate suspended", "revoked": "CCC certificate revoked"}
 
-#: model column → factor. The history columns (shrunk rate, counts, last k, days since failure,
-#: per-item and critical failures) are strongly correlated, so their coefficients are only
-#: meaningful together: they form one factor, "sampling history".
+#: model column → factor. Every column of the model belongs to a factor (a test holds it), so no
+#: effect goes unexplained. The columns derived from the enterprise's own batch outcomes (shrunk
+#: rate, counts, last k, days since failure, per-item and critical failures, the recency-weighted
+#: failure rate and failed-item count) are strongly correlated, so their coefficients are only
+#: meaningful together: they form one factor, "sampling history". Reported apart, one of them
+#: could read "↓ 3 of the last 3 batches failed" while another carried the rise.
 HISTORY_FACTOR = {"hist_shrunk_rate_logit": "history", "hist_prior_known_log1p": "history",
                   "hist_prior_inspections_log1p": "history", "hist_failures_last_k": "history",
                   "hist_days_since_failure_log1p": "history", "hist_days_since_previous_log1p": "history",
-                  "critical_failures_log1p": "history", "complaints_12m_log1p": "complaints",
+                  "critical_failures_log1p": "history", "recent_rate_logit": "history",
+                  "recent_known_log1p": "history", "failed_items_decayed_log1p": "history",
+                  "complaints_12m_log1p": "complaints", "complaints_decayed_log1p": "complaints",
+                  "batches_12m_log1p": "frequency", "margin_tightness": "margin",
                   "assisted_before": "assistance", "age_years": "age"}
 CATEGORICAL_FACTOR = {"size": "size", "ccc_status": "ccc", "city": "city"}  # channel: the regulator's choice, not a reason
 
@@ -77,6 +83,18 @@ def sentence(factor: str, i: int, counts: dict, ctx: dict) -> tuple[str, str]:
     if factor == "complaints":
         k = _n(c["complaints_12m"][i])
         return f"近12个月投诉{k}起", f"{k} complaint(s) in the last 12 months"
+    if factor == "frequency":
+        k = _n(c["batches_12m"][i])
+        return f"近12个月被抽检{k}批", f"{k} batch(es) sampled in the last 12 months"
+    if factor == "margin":
+        t = float(c["tightness"][i])
+        if not c["measured_batches"][i] > 0 or not math.isfinite(t):
+            return "尚无合格项目的实测值记录", "no measured values of passed items on record"
+        if t >= 0:
+            return (f"合格项目的实测值比同类企业更接近限值（平均近{t:.1f}个标准差）",
+                    f"measured values of passed items closer to their limits than peers' ({t:.1f} sd)")
+        return (f"合格项目的实测值比同类企业离限值更远（平均远{-t:.1f}个标准差）",
+                f"measured values of passed items further from their limits than peers' ({-t:.1f} sd)")
     if factor == "critical":
         k = _n(c["critical_failures"][i])
         return f"此前有{k}批出现严重（critical）项目不合格", f"{k} earlier batch(es) failed a critical item"
