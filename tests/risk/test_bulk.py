@@ -298,6 +298,8 @@ def test_sql_rows_equal_the_feature_builder(bulk_con, as_of):
         else:
             assert np.allclose(x, y, rtol=1e-9, atol=1e-9, equal_nan=True), name
     assert list(a.counts["last_k_items"]) == b.counts["last_k_items"]
+    for name in ("complaints_12m", "complaints_all", "batches_12m", "assisted"):
+        assert np.array_equal(a.counts[name], b.counts[name]), name
     if as_of == AS_OF:  # by then the world holds the CCC states the rule tells apart (none, valid, expired, held)
         held = {CCC_LEVELS[k] for k in np.unique(b.categorical[:, 2])}
         assert held >= {"none", "valid", "expired"}, held

@@ -95,6 +95,8 @@ def test_sql_rows_equal_the_feature_builder_on_edge_cases(tmp_path, seed):
                 [n for j, n in enumerate(a.numeric_names) if not np.allclose(
                     a.numeric[:, j], b.numeric[:, j], rtol=1e-12, atol=1e-12, equal_nan=True)])
             assert list(a.counts["last_k_items"]) == b.counts["last_k_items"]
+            for name in ("complaints_12m", "complaints_all", "batches_12m", "assisted"):
+                assert np.array_equal(a.counts[name], b.counts[name]), name
     finally:
         con.close()
 

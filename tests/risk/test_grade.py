@@ -156,11 +156,13 @@ def test_reasons_quote_the_enterprises_own_counts(big_world):
                .group_by("uscc", "batch_id").agg((pl.col("verdict") == "不合格").any().alias("failed"))
                .group_by("uscc").agg(pl.len().alias("n"), pl.col("failed").sum().alias("k")))
     complaints = (pl.read_csv(world / "complaints.csv", infer_schema_length=0)
-                  .filter((pl.col("received_on") < AS_OF.isoformat())
-                          & (pl.col("received_on") >= (AS_OF - dt.timedelta(days=365)).isoformat()))
-                  .group_by("uscc").len())
+                  .filter(pl.col("received_on") < AS_OF.isoformat())
+                  .group_by("uscc").agg(
+                      (pl.col("received_on") >= (AS_OF - dt.timedelta(days=365)).isoformat()).sum().alias("recent"),
+                      pl.len().alias("all")))
     n_by = {u: (n, k) for u, n, k in batches.iter_rows()}
-    c_by = dict(complaints.iter_rows())
+    c_by = {u: (recent, everything) for u, recent, everything in complaints.iter_rows()}
+    older_quoted = 0
     checked = 0
     for g in run.grades[:40]:
         assert 1 <= len(g.reasons) <= 5
@@ -172,9 +174,15 @@ def test_reasons_quote_the_enterprises_own_counts(big_world):
                 assert f"{k} of {n} earlier batches failed" in r["text_en"]
                 checked += 1
             if r["factor"] == "complaints":
-                assert f"近12个月投诉{c_by.get(g.uscc, 0)}起" == r["text_zh"]
+                # the factor weighs older complaints too, so the words name them when there are any
+                recent, everything = c_by.get(g.uscc, (0, 0))
+                expected = f"近12个月投诉{recent}起" + (f"，更早投诉{everything - recent}起（越早权重越小）"
+                                                    if everything > recent else "")
+                assert r["text_zh"] == expected
+                older_quoted += everything > recent
                 checked += 1
     assert checked >= 20
+    assert older_quoted, "no reason quoted older complaints: the case the wording is for was not reached"
     # the riskiest enterprises are pushed up by their records, and say so
     assert all(g.reasons[0]["direction"] == "up" for g in run.grades[:10])
 

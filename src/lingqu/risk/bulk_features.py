@@ -129,6 +129,7 @@ w AS (
            max(CASE WHEN kind = 0 AND y = 1 THEN day END) OVER before AS fail_day,
            count_if(kind = 3) OVER before               AS assisted,
            count_if(kind = 2) OVER year                 AS complaints_12m,
+           count_if(kind = 2) OVER before               AS complaints_all,
            count_if(kind = 0) OVER year                 AS batches_12m,
            -- recency weights 2^(-(day - event day) / half-life) = exp(lam (event day - as_day)) exp(lam (as_day - day))
            sum(CASE WHEN kind = 0 THEN y * exp($lam * (day - $as_day)) END) OVER before            AS wk,
@@ -146,7 +147,8 @@ w AS (
 -- (an aggregate over an empty frame is NULL: no earlier event counts 0)
 SELECT kind, e, day, y, channel, coalesce(prior_n, 0) AS prior_n, prior_fail, coalesce(crit, 0) AS crit,
        {item_zeros}, coalesce(last_k, 0) AS last_k, prev_day, fail_day, coalesce(assisted, 0) AS assisted,
-       coalesce(complaints_12m, 0) AS complaints_12m, coalesce(batches_12m, 0) AS batches_12m,
+       coalesce(complaints_12m, 0) AS complaints_12m, coalesce(complaints_all, 0) AS complaints_all,
+       coalesce(batches_12m, 0) AS batches_12m,
        coalesce(wk, 0) * scale AS wk, coalesce(wn, 0) * scale AS wn, coalesce(ts, 0) * scale AS ts,
        coalesce(tn, 0) * scale AS tn, coalesce(fi_dec, 0) * scale AS fi_dec, coalesce(c_dec, 0) * scale AS c_dec,
        -- CCC status: the worst rank held, as a code into features.CCC_LEVELS
@@ -232,6 +234,6 @@ def assemble(fetched: dict, as_of: dt.date) -> F.Rows:
     assisted = _col(r, "assisted")
     decayed = tuple(_col(r, c) for c in ("wk", "wn", "ts", "tn", "fi_dec", "c_dec"))
     return F.assemble_rows(ent, entity, day, outcome, history, item_failures, crit, assisted,
-                           r["ccc"].to_numpy().astype(np.int64), decayed, _col(r, "complaints_12m"),
+                           r["ccc"].to_numpy().astype(np.int64), decayed, (_col(r, "complaints_12m"), _col(r, "complaints_all")),
                            _col(r, "batches_12m"), r["channel"].head(entity.size - ent.height), top,
                            fetched["last_items"])

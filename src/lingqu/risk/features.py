@@ -278,22 +278,25 @@ def build_rows(ent: pl.DataFrame, batches: pl.DataFrame, items: pl.DataFrame, co
     wk, wn, ts, tn, fi_dec, batches_12m = prior_sums(entity, day, [b_y, np.ones(nb), tight, has_t, n_failed],
                                                      b_ent, b_day, HALF_LIFE_DAYS, counts=(365,))
     # complaints: recency-weighted, and counted over the last year (one sort of the complaints)
-    c_dec, complaints_12m = prior_sums(entity, day, [np.ones(ce.size)], ce, cd, HALF_LIFE_DAYS, counts=(365,))
+    c_dec, complaints_12m, complaints_all = prior_sums(entity, day, [np.ones(ce.size)], ce, cd, HALF_LIFE_DAYS,
+                                                       counts=(365, None))
     return assemble_rows(ent, entity, day, outcome, history, item_failures, crit, assisted, ccc,
-                         (wk, wn, ts, tn, fi_dec, c_dec), complaints_12m, batches_12m, b["channel"], top,
+                         (wk, wn, ts, tn, fi_dec, c_dec), (complaints_12m, complaints_all), batches_12m, b["channel"], top,
                          _last_k_items(b, fi, n_ent))
 
 
 def assemble_rows(ent: pl.DataFrame, entity: np.ndarray, day: np.ndarray, outcome: np.ndarray, history: History,
-                  item_failures: list[np.ndarray], crit: np.ndarray, assisted: np.ndarray, ccc: np.ndarray, decayed: tuple[np.ndarray, ...], complaints_12m: np.ndarray,
-                  batches_12m: np.ndarray, b_channel: pl.Series, top: list[str], last_k_items) -> Rows:
+                  item_failures: list[np.ndarray], crit: np.ndarray, assisted: np.ndarray, ccc: np.ndarray, decayed: tuple[np.ndarray, ...],
+                  complaints: tuple[np.ndarray, np.ndarray], batches_12m: np.ndarray, b_channel: pl.Series, top: list[str], last_k_items) -> Rows:
     """:class:`Rows` from the per-row counts and sums, whichever form computed them: the feature
     matrix, the categorical codes and the scoring rows' counts for the reasons. ``decayed``: the
     recency-weighted sums over earlier batches of failures, batches, tightness, batches with a
     tightness figure and failed items, then over earlier complaints (``wk, wn, ts, tn, fi_dec,
-    c_dec``). Shared by :func:`build_rows` and the bulk path's SQL form
+    c_dec``); ``complaints``: the earlier complaints of the last 365 days, and of all time (the
+    latter only for the reasons' words). Shared by :func:`build_rows` and the bulk path's SQL form
     (``risk.bulk_features.assemble``), so both apply the same formulas."""
     wk, wn, ts, tn, fi_dec, c_dec = decayed
+    complaints_12m, complaints_all = complaints
     founded = ent["founded"]
     fday = np.where(founded.is_null().to_numpy(), np.nan,
                     founded.cast(pl.Int32).fill_null(0).to_numpy().astype(float))
@@ -338,7 +341,8 @@ def assemble_rows(ent: pl.DataFrame, entity: np.ndarray, day: np.ndarray, outcom
         "prior_known": history.prior_known[s], "prior_failures": history.prior_failures[s],
         "failures_last_k": history.failures_last_k[s], "last_k_known": np.minimum(history.prior_known[s], LAST_K),
         "days_since_failure": history.days_since_failure[s], "days_since_previous": history.days_since_previous[s],
-        "complaints_12m": complaints_12m[s], "batches_12m": batches_12m[s], "critical_failures": crit[s], "assisted": assisted[s], "age": age[s],
+        "complaints_12m": complaints_12m[s],
+        "complaints_all": complaints_all[s], "batches_12m": batches_12m[s], "critical_failures": crit[s], "assisted": assisted[s], "age": age[s],
         "item_failures": [f[s] for f in item_failures], "ccc": ccc[s],
         "last_k_items": last_k_items, "tightness": tightness[s], "measured_batches": tn[s],
     }

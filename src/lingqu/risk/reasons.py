@@ -81,7 +81,13 @@ def sentence(factor: str, i: int, counts: dict, ctx: dict) -> tuple[str, str]:
             return "此前未被抽检", "never sampled before"
         return f"距上次抽检{_n(d)}天", f"{_n(d)} days since the last sampled batch"
     if factor == "complaints":
+        # the factor weighs every earlier complaint (older ones less), so the words name the older
+        # ones too: "0 in the last 12 months" alone could not explain a rise
         k = _n(c["complaints_12m"][i])
+        older = _n(c["complaints_all"][i]) - k
+        if older > 0:
+            return (f"近12个月投诉{k}起，更早投诉{older}起（越早权重越小）",
+                    f"{k} complaint(s) in the last 12 months and {older} earlier (older ones weigh less)")
         return f"近12个月投诉{k}起", f"{k} complaint(s) in the last 12 months"
     if factor == "frequency":
         k = _n(c["batches_12m"][i])
