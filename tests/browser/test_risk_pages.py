@@ -36,6 +36,21 @@ def test_risk_ranking_card_and_model_check(page, live_server):
     assert "个百分点" in rows.first.locator("li").first.inner_text()
     screenshot(page, "risk-ranking")
 
+    # the filter form: one grade only; the count is that grade's share of the distribution
+    grade = rows.first.locator("span.tag").inner_text().strip()
+    page.locator("select[name=grade]").select_option(grade)
+    with page.expect_navigation():
+        page.get_by_role("button", name="查询").click()
+    screenshot(page, "risk-ranking-filtered")
+    shown = [t.strip() for t in page.locator("#risk-table tbody span.tag").all_inner_texts()]
+    share = int(re.search(rf"{grade} (\d+)", page.locator("a.grade-count", has_text=grade).inner_text()).group(1))
+    total = int(re.search(r"共 (\d+) 家企业", page.locator("p.summary").inner_text()).group(1))
+    assert set(shown) == {grade} and total == share and len(shown) == min(total, 50)
+    with page.expect_navigation():
+        page.get_by_role("link", name="清除条件").click()
+    assert page.locator("select[name=grade]").input_value() == ""
+    rows = page.locator("#risk-table tbody tr")
+
     link = rows.first.locator("a[href^='/risk/']")
     href = link.get_attribute("href")
     with page.expect_navigation():

@@ -49,6 +49,18 @@ def _as(client, who):
     return client
 
 
+def all_grades(client, **params) -> list[dict]:
+    """Every stored grade the client may see, page by page (the API pages like every list)."""
+    out, page = [], 1
+    while True:
+        body = client.get("/api/v1/risk/grades", params={**params, "page": page, "page_size": 200}).json()
+        out += body["grades"]
+        if page >= body["pages"]:
+            assert len(out) == body["total"]
+            return out
+        page += 1
+
+
 def _token(client, path):
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
 
@@ -56,18 +68,19 @@ def _token(client, path):
 def test_city_regulator_sees_its_own_citys_grades_with_trend_and_card(city_world, anonymous_client):
     w = city_world
     p = _as(anonymous_client, "prov_reg")
-    everyone = p.get("/api/v1/risk/grades").json()["grades"]
+    everyone = all_grades(p)
     foreign = next(e["uscc"] for e in everyone if e["city_code"] == w["other"])
     assert p.get(f"/api/v1/risk/grades/{foreign}").json()["current"] is not None
     c = _as(anonymous_client, "city_reg")
-    g = c.get("/api/v1/risk/grades").json()
+    g = c.get("/api/v1/risk/grades", params={"page_size": 200}).json()
+    assert g["pages"] == 1, "the city's grades fit on one page of 200"
     mine = {u for u, _ in w["by_city"][w["mine"]]}
     got = {e["uscc"] for e in g["grades"]}
     assert got and got <= mine and {e["city_code"] for e in g["grades"]} == {w["mine"]}
     # trend against the previous stored as-of date
     assert g["previous_as_of"] == PREVIOUS.isoformat()
     assert all(e["previous_probability"] is not None and e["trend"] in ("up", "down", "flat") for e in g["grades"])
-    assert sum(g["distribution"].values()) == len(g["grades"])
+    assert sum(g["distribution"].values()) == g["total"] == len(g["grades"])
     page = c.get("/risk")
     own = g["grades"][0]
     assert page.status_code == 200 and own["uscc"] in page.text and foreign not in page.text
@@ -194,7 +207,7 @@ def test_province_regulator_pages_follow_the_city_switcher(city_world, anonymous
     cannot widen its view with ``city=``."""
     w = city_world
     p = _as(anonymous_client, "prov_reg")
-    everyone = p.get("/api/v1/risk/grades").json()["grades"]
+    everyone = all_grades(p)
     other_city = next(e["uscc"] for e in everyone if e["city_code"] == w["other"])
     mine_city = next(e["uscc"] for e in everyone if e["city_code"] == w["mine"])
     assert other_city in p.get("/risk").text and mine_city in p.get("/risk").text

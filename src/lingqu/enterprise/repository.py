@@ -41,7 +41,8 @@ def _escape_like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _where(f: EnterpriseFilter) -> list:
+def enterprise_where(f: EnterpriseFilter) -> list:
+    """The SQL conditions on ``Enterprise`` of a filter; also used by the risk ranking's search."""
     conds = []
     if f.text:
         pattern = _escape_like(f.text)
@@ -67,7 +68,7 @@ def _where(f: EnterpriseFilter) -> list:
 
 
 def count_enterprises(session: Session, f: EnterpriseFilter) -> int:
-    return session.execute(select(func.count()).select_from(Enterprise).where(*_where(f))).scalar_one()
+    return session.execute(select(func.count()).select_from(Enterprise).where(*enterprise_where(f))).scalar_one()
 
 
 def _failed_batch():
@@ -82,12 +83,12 @@ def list_page(session: Session, f: EnterpriseFilter, *, limit: int | None, offse
     """
     page_ids = (
         select(Enterprise.id)
-        .where(*_where(f))
+        .where(*enterprise_where(f))
         .order_by(Enterprise.name, Enterprise.uscc)
         .limit(limit)
         .offset(offset)
         .subquery("page_ids")
-    ) if limit is not None else select(Enterprise.id).where(*_where(f)).subquery("page_ids")
+    ) if limit is not None else select(Enterprise.id).where(*enterprise_where(f)).subquery("page_ids")
     stmt: Select = (
         select(
             Enterprise.uscc,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 
 from lingqu.auth.scope import Scope
-from lingqu.risk import plan, service
+from lingqu.enterprise.service import check_city
+from lingqu.risk import plan, ranking, service
 from lingqu.risk.schemas import PlanDrawIn
 from lingqu.web.access import ScopeDep, allow
 from lingqu.web.deps import DbId, SessionDep, actor_of
@@ -21,8 +22,24 @@ PlanId = DbId
 
 @router.get("/risk/grades", dependencies=[RISK_ROLES])
 def get_grades(session: SessionDep, scope: Scope = ScopeDep,
-               as_of: str | None = Query(None, description="YYYY-MM-DD (default: latest stored)")) -> dict:
-    return service.stored_grades(session, service.parse_as_of(as_of) if as_of else None, city_code=scope.city_code)
+               as_of: str | None = Query(None, description="YYYY-MM-DD (default: latest stored)"),
+               q: str | None = Query(None, description="enterprise name (part) or USCC (prefix)"),
+               city: str | None = Query(None, description="city code (province-wide users; a city-bound regulator always gets its own)"),
+               district: str | None = None,
+               grade: str | None = Query(None, description="A, B, C or D, or several separated by commas (C,D)"),
+               change: str | None = Query(None, description="against the previous as-of date: worse, better or new"),
+               page: str | None = Query(None, description="page number, from 1"),
+               page_size: str | None = Query(None, description=f"rows per page, 1 to {ranking.MAX_PAGE_SIZE} "
+                                                                f"(default {ranking.DEFAULT_PAGE_SIZE})")) -> dict:
+    """One page of the stored grades, highest probability first, with the trend against the previous
+    as-of date; ``total`` and ``pages`` say how many match."""
+    query = ranking.parse_ranking_query(as_of=as_of, q=q, district=district, grade=grade, change=change, page=page,
+                                        page_size=page_size)
+    city = (city or "").strip()
+    if city:
+        check_city(session, city)
+        scope.check_city(city)  # a city-bound regulator asking for another city: 403, never widened
+    return ranking.grade_ranking(session, query, city_code=scope.city_code or city)
 
 
 @router.get("/risk/calibration", dependencies=[RISK_ROLES])

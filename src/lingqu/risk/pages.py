@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -13,10 +14,12 @@ from fastapi.responses import HTMLResponse, Response
 from lingqu.auth.scope import Scope
 from lingqu.enterprise import service as enterprise_service
 from lingqu.exceptions import LingquError
-from lingqu.risk import plan, service
+from lingqu.risk import plan, ranking, repository, service
+from lingqu.stats.grading import DEFAULT_POLICY
 from lingqu.web.access import ScopeDep, allow
 from lingqu.web.choice import chosen_city, city_param
 from lingqu.web.deps import DbId, SessionDep, error_page
+from lingqu.web.export import Table, export_response, parse_format
 from lingqu.web.i18n import language_of, translate
 from lingqu.web.sessions import check_csrf
 from lingqu.web.templating import templates
@@ -26,16 +29,53 @@ ROLES = allow("regulator", "admin")
 PlanId = DbId
 
 
+def ranking_table(data: dict, city_names: dict[str, str], lang: str) -> Table:
+    """The ranking as exported: every matching row, the reasons in the reader's language with
+    their size in percentage points."""
+    key = "text_en" if lang == "en" else "text_zh"
+    rows = [[e["grade"], round(e["probability"] * 100, 1),
+             None if e["previous_probability"] is None else round(e["previous_probability"] * 100, 1),
+             e["previous_grade"] or "", e["name"], e["uscc"], city_names.get(e["city_code"], e["city_code"]),
+             e["district"] or "",
+             "；".join(f"{'↑' if r['direction'] == 'up' else '↓'} {r[key]} ({r['points']:+.1f})" for r in e["reasons"])]
+            for e in data["grades"]]
+    return Table("risk", "风险分级", ["等级", "不合格概率(%)", "上期不合格概率(%)", "上期等级", "企业名称",
+                                      "统一社会信用代码", "城市", "区县", "原因（个百分点）"], rows)
+
+
 @router.get("/risk", response_class=HTMLResponse, dependencies=[ROLES])
 def risk_ranking(request: Request, session: SessionDep, scope: Scope = ScopeDep, as_of: str | None = None,
-                 city: str | None = None) -> HTMLResponse:
-    """A city-bound regulator sees its city; a province-wide one the city of the switcher (or ``city=``)."""
+                 city: str | None = None, q: str | None = None, district: str | None = None, grade: str | None = None,
+                 change: str | None = None, page: str | None = None, format: str | None = None) -> Response:
+    """A city-bound regulator sees its city; a province-wide one the city of the switcher (or ``city=``).
+    Filters: search text, district, grade(s), change since the previous grading; ``format=csv|xlsx``
+    downloads every matching row."""
     try:
+        fmt = parse_format(format)
         view_city = scope.city_code or city_param(request, city)
-        data = service.stored_grades(session, service.parse_as_of(as_of) if as_of else None, city_code=view_city)
+        query = ranking.parse_ranking_query(as_of=as_of, q=q, district=district, grade=grade, change=change, page=page)
+        data = ranking.grade_ranking(session, query, city_code=view_city, everything=bool(fmt))
     except LingquError as exc:
         return error_page(request, exc)
-    return templates.TemplateResponse(request, "risk_grades.html", {"nav": "risk", "g": data})
+    if fmt:
+        return export_response([ranking_table(data, repository.city_names(session), language_of(request))], fmt,
+                               f"risk-{data['as_of'] or 'none'}", language_of(request))
+    params = query.params()
+
+    def url(**extra) -> str:
+        # the city stays explicit (even "" for the whole province), so links keep the view whatever the switcher says
+        kept = {k: v for k, v in {**params, **extra}.items() if v not in (None, "")}
+        return "/risk?" + urlencode({**kept, "city": view_city or ""})
+
+    return templates.TemplateResponse(request, "risk_grades.html", {
+        "nav": "risk", "g": data, "query": query, "changes": ranking.CHANGES, "view_city": view_city or "",
+        "as_of_dates": repository.stored_as_of_dates(session, DEFAULT_POLICY.version),
+        "districts": enterprise_service.filter_choices(session, view_city or "")["districts"],
+        "prev_url": url(page=query.page - 1) if query.page > 1 else None,
+        "next_url": url(page=query.page + 1) if query.page < data["pages"] else None,
+        "grade_url": {gr: url(grade=gr, page=None) for gr in data["distribution"]},
+        "csv_url": url(format="csv", page=None), "xlsx_url": url(format="xlsx", page=None),
+        "first_row": query.offset + 1})
 
 
 def _month_start(d: dt.date, back_months: int = 0) -> dt.date:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from dataclasses import dataclass
+
+from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from lingqu.enterprise.models import Assistance, Certificate, Complaint, Enterprise
+from lingqu.enterprise.repository import EnterpriseFilter, enterprise_where
 from lingqu.risk.models import RiskGrade, SamplingPlan
 from lingqu.sampling.models import Batch, TestResult
 
@@ -96,17 +99,82 @@ def add_grades(session: Session, grades: list[RiskGrade]) -> None:
     session.flush()
 
 
+@dataclass(frozen=True)
+class RankingFilter:
+    """Which stored grades of one as-of date the risk ranking shows.
+
+    ``enterprise``: search text, city and district (the enterprise list's conditions);
+    ``grades``: only these grades; ``change``: against the previous as-of date, ``worse`` (a
+    higher-risk grade than before), ``better`` (a lower one) or ``new`` (not graded then)."""
+
+    as_of: dt.date
+    policy_version: str
+    previous_as_of: dt.date | None = None
+    enterprise: EnterpriseFilter = EnterpriseFilter()
+    grades: tuple[str, ...] = ()
+    change: str = ""
+
+
+def _ranking_stmt(f: RankingFilter, *columns):
+    """The grades of ``f.as_of`` joined to the enterprise and (left) to its grade at the previous
+    as-of date, with every condition of ``f`` applied in SQL. Grade letters order as the risk does
+    (A < B < C < D), so "worse than before" is a string comparison."""
+    prev = aliased(RiskGrade)
+    cur = RiskGrade
+    on_prev = and_(prev.enterprise_id == cur.enterprise_id, prev.policy_version == cur.policy_version,
+                   prev.as_of == f.previous_as_of) if f.previous_as_of else false()
+    stmt = (select(*[c(cur, prev) if callable(c) else c for c in columns])
+            .select_from(cur).join(Enterprise, Enterprise.id == cur.enterprise_id).outerjoin(prev, on_prev)
+            .where(cur.as_of == f.as_of, cur.policy_version == f.policy_version, *enterprise_where(f.enterprise)))
+    if f.grades:
+        stmt = stmt.where(cur.grade.in_(f.grades))
+    if f.change == "worse":
+        stmt = stmt.where(prev.id.is_not(None), cur.grade > prev.grade)
+    elif f.change == "better":
+        stmt = stmt.where(prev.id.is_not(None), cur.grade < prev.grade)
+    elif f.change == "new":
+        stmt = stmt.where(prev.id.is_(None))
+    return stmt
+
+
+def ranking_rows(session: Session, f: RankingFilter, limit: int | None = None, offset: int = 0) -> list[tuple]:
+    """(uscc, name, district, probability, grade, reasons, city_code, previous probability, previous
+    grade) of the grades matching ``f``, highest probability first (ties by USCC); one page when
+    ``limit`` is given."""
+    stmt = _ranking_stmt(f, Enterprise.uscc, Enterprise.name, Enterprise.district, lambda c, p: c.probability,
+                         lambda c, p: c.grade, lambda c, p: c.reasons, Enterprise.city_code,
+                         lambda c, p: p.probability, lambda c, p: p.grade)
+    stmt = stmt.order_by(RiskGrade.probability.desc(), Enterprise.uscc).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [tuple(r) for r in session.execute(stmt)]
+
+
 def graded_rows(session: Session, as_of: dt.date, policy_version: str, city_code: str | None = None) -> list[tuple]:
     """(uscc, name, district, probability, grade, reasons, city_code) ordered by probability, highest
-    first; only one city's enterprises when ``city_code`` is given."""
-    stmt = (select(Enterprise.uscc, Enterprise.name, Enterprise.district, RiskGrade.probability, RiskGrade.grade,
-                   RiskGrade.reasons, Enterprise.city_code)
-            .join(Enterprise, Enterprise.id == RiskGrade.enterprise_id)
-            .where(RiskGrade.as_of == as_of, RiskGrade.policy_version == policy_version)
-            .order_by(RiskGrade.probability.desc(), Enterprise.uscc))
-    if city_code is not None:
+    first; only one city's enterprises when ``city_code`` is given (the plan's population)."""
+    f = RankingFilter(as_of, policy_version, enterprise=EnterpriseFilter(city_code=city_code or ""))
+    return [r[:7] for r in ranking_rows(session, f)]
+
+
+def ranking_count(session: Session, f: RankingFilter) -> int:
+    return int(session.execute(_ranking_stmt(f, func.count())).scalar_one())
+
+
+def grade_distribution(session: Session, as_of: dt.date, policy_version: str, city_code: str = "") -> dict[str, int]:
+    """How many enterprises (of one city when ``city_code``) hold each grade at ``as_of``."""
+    stmt = (select(RiskGrade.grade, func.count()).join(Enterprise, Enterprise.id == RiskGrade.enterprise_id)
+            .where(RiskGrade.as_of == as_of, RiskGrade.policy_version == policy_version).group_by(RiskGrade.grade))
+    if city_code:
         stmt = stmt.where(Enterprise.city_code == city_code)
-    return [tuple(r) for r in session.execute(stmt)]
+    return {g: int(n) for g, n in session.execute(stmt)}
+
+
+def stored_as_of_dates(session: Session, policy_version: str, limit: int = 120) -> list[dt.date]:
+    """The as-of dates with stored grades, newest first (for the ranking's date choice)."""
+    stmt = (select(RiskGrade.as_of).where(RiskGrade.policy_version == policy_version).distinct()
+            .order_by(RiskGrade.as_of.desc()).limit(limit))
+    return [r[0] for r in session.execute(stmt)]
 
 
 def latest_as_of(session: Session, policy_version: str, before: dt.date | None = None) -> dt.date | None:

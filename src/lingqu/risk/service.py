@@ -292,34 +292,6 @@ def grade_enterprises(session: Session, as_of: dt.date, policy: GradingPolicy = 
     return run
 
 
-def stored_grades(session: Session, as_of: dt.date | None = None, policy: GradingPolicy = DEFAULT_POLICY,
-                  city_code: str | None = None) -> dict:
-    """Stored grades of one as-of date (default: the latest), for the pages and the API; with each
-    enterprise's probability and grade at the previous stored as-of date (the trend). A city-bound
-    regulator (``city_code``) gets its city's enterprises only."""
-    as_of = as_of or repository.latest_as_of(session, policy.version)
-    if as_of is None:
-        return {"as_of": None, "previous_as_of": None, "policy_version": policy.version, "grades": [],
-                "distribution": {g: 0 for g in GRADES}}
-    rows = repository.graded_rows(session, as_of, policy.version, city_code)
-    prev_as_of = repository.latest_as_of(session, policy.version, before=as_of)
-    prev = {r[0]: (r[3], r[4]) for r in repository.graded_rows(session, prev_as_of, policy.version, city_code)} \
-        if prev_as_of else {}
-    dist = {g: 0 for g in GRADES}
-    for r in rows:
-        dist[r[4]] = dist.get(r[4], 0) + 1
-    out = []
-    for u, n, d, p, g, rs, city in rows:
-        before = prev.get(u)
-        out.append({"uscc": u, "name": n, "district": d, "city_code": city, "probability": p, "grade": g,
-                    "reasons": rs, "previous_probability": before[0] if before else None,
-                    "previous_grade": before[1] if before else None,
-                    "trend": None if before is None else ("up" if p > before[0] + 0.005 else
-                                                           "down" if p < before[0] - 0.005 else "flat")})
-    return {"as_of": as_of.isoformat(), "previous_as_of": prev_as_of.isoformat() if prev_as_of else None,
-            "policy_version": policy.version, "distribution": dist, "grades": out}
-
-
 def enterprise_card(session: Session, uscc: str, scope, policy: GradingPolicy = DEFAULT_POLICY) -> dict:
     """One enterprise's risk card: its grade history (newest first) with reasons. Outside the
     caller's scope it answers 404 exactly as for an unknown USCC."""
