@@ -42,13 +42,15 @@ def register(groups: dict) -> None:
 
     @alerts.command("list")
     def list_cmd(status: str = typer.Option("", "--status", help="new, acknowledged or closed"),
+                 kind: str = typer.Option("", "--kind", help="cusum, ewma or complaint_surge"),
+                 scope: str = typer.Option("", "--scope", help="enterprise, test_item or city"),
                  as_json: bool = typer.Option(False, "--json")) -> None:
-        """Alerts, newest first."""
+        """Every alert matching the filters, newest first."""
         from lingqu.alert import service
         from lingqu.db.engine import unit_of_work
 
         with unit_of_work() as session:
-            out = service.list_alerts(session, status or None)
+            out = service.list_alerts(session, status or None, None, kind=kind or None, scope=scope or None)
         _emit(out, as_json, "\n".join(_line(a) for a in out) or "no alerts")
 
     @alerts.command("ack")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from lingqu.alert import service
 from lingqu.alert.schemas import CloseIn
 from lingqu.auth.scope import Scope
+from lingqu.kit.paging import int_param
 from lingqu.web.access import ScopeDep, allow
 from lingqu.web.deps import DbId, SessionDep, actor_of
 
@@ -19,10 +20,23 @@ ALERT_ROLES = allow("regulator", "admin")
 AlertId = DbId
 
 
+#: The list's page size: the list answers at most this many alerts, newest first
+MAX_PAGE_SIZE = 500
+
+
 @router.get("", dependencies=[ALERT_ROLES])
-def get_alerts(session: SessionDep, scope: Scope = ScopeDep,
-               status: str | None = Query(None, description="new, acknowledged or closed")) -> list[dict]:
-    return service.list_alerts(session, status, city_code=scope.city_code)
+def get_alerts(response: Response, session: SessionDep, who: Scope = ScopeDep,
+               status: str | None = Query(None, description="new, acknowledged or closed"),
+               kind: str | None = Query(None, description="cusum, ewma or complaint_surge"),
+               scope: str | None = Query(None, description="enterprise, test_item or city"),
+               page: str | None = Query(None, description="page number, from 1"),
+               page_size: str | None = Query(None, description=f"1 to {MAX_PAGE_SIZE} (default {MAX_PAGE_SIZE})")) -> list[dict]:
+    """Alerts newest first, one page; the ``X-Total-Count`` header says how many match in all."""
+    out = service.alert_page(session, status=status, kind=kind, scope=scope, page=int_param(page, "page", 1, 1),
+                             page_size=int_param(page_size, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+                             city_code=who.city_code)
+    response.headers["X-Total-Count"] = str(out["total"])
+    return out["items"]
 
 
 @router.get("/{alert_id}", dependencies=[ALERT_ROLES])

@@ -127,14 +127,28 @@ def alert_in_city(session: Session, alert_id: int, city_code: str) -> bool:
     return session.scalar(select(Alert.id).where(Alert.id == alert_id, _in_city(city_code))) is not None
 
 
-def list_alerts(session: Session, status: str | None = None, limit: int = 500,
-                city_code: str | None = None) -> list[Alert]:
-    stmt = select(Alert)
+def _listed(stmt, status: str | None, city_code: str | None, kind: str | None, scope: str | None):
     if city_code is not None:
         stmt = stmt.where(_in_city(city_code))
     if status:
         stmt = stmt.where(Alert.status == status)
-    return list(session.scalars(stmt.order_by(Alert.raised_at.desc(), Alert.id.desc()).limit(limit)))
+    if kind:
+        stmt = stmt.where(Alert.kind == kind)
+    if scope:
+        stmt = stmt.where(Alert.scope == scope)
+    return stmt
+
+
+def list_alerts(session: Session, status: str | None = None, limit: int | None = 500, city_code: str | None = None,
+                kind: str | None = None, scope: str | None = None, offset: int = 0) -> list[Alert]:
+    """Alerts matching the filters, newest first; ``limit=None``: all of them."""
+    stmt = _listed(select(Alert), status, city_code, kind, scope).order_by(Alert.raised_at.desc(), Alert.id.desc())
+    return list(session.scalars(stmt.offset(offset).limit(limit)))
+
+
+def count_alerts(session: Session, status: str | None = None, city_code: str | None = None, kind: str | None = None,
+                 scope: str | None = None) -> int:
+    return int(session.scalar(_listed(select(func.count()).select_from(Alert), status, city_code, kind, scope)))
 
 
 def labels(session: Session, alerts: list[Alert]) -> dict[tuple[str, str], str]:

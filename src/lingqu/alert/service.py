@@ -340,11 +340,31 @@ def get_alert(session: Session, alert_id, city_code: str | None = None) -> dict:
     return _labelled(session, [_alert_or_404(session, alert_id, city_code)], True)[0]
 
 
-def list_alerts(session: Session, status: str | None = None, limit: int = 500, city_code: str | None = None) -> list[dict]:
-    """Alerts, newest first; for a city-bound regulator (``city_code``) only its city's."""
-    if status and status not in STATUSES:
-        raise ValidationError(f"status must be one of {', '.join(STATUSES)} (got {status!r})", field="status")
-    return _labelled(session, repository.list_alerts(session, status, limit, city_code), False)
+def _check_filters(status: str | None, kind: str | None, scope: str | None) -> None:
+    for field, value, allowed in (("status", status, STATUSES), ("kind", kind, KINDS), ("scope", scope, SCOPES)):
+        if value and value not in allowed:
+            raise ValidationError(f"参数 {field} 应为 {'、'.join(allowed)} 之一，实为 {value!r} "
+                                  f"({field} must be one of {', '.join(allowed)})", field=field)
+
+
+def list_alerts(session: Session, status: str | None = None, limit: int | None = 500, city_code: str | None = None,
+                kind: str | None = None, scope: str | None = None, offset: int = 0) -> list[dict]:
+    """Alerts, newest first, filtered by status, detector (``kind``) and ``scope``; for a city-bound
+    regulator (``city_code``) only its city's. ``limit=None``: every one."""
+    _check_filters(status, kind, scope)
+    return _labelled(session, repository.list_alerts(session, status, limit, city_code, kind, scope, offset), False)
+
+
+def alert_page(session: Session, *, status: str | None = None, kind: str | None = None, scope: str | None = None,
+               page: int = 1, page_size: int = 50, city_code: str | None = None) -> dict:
+    """One page of :func:`list_alerts` with how many match in all (the inbox never cuts a list
+    short without saying so)."""
+    _check_filters(status, kind, scope)
+    total = repository.count_alerts(session, status, city_code, kind, scope)
+    offset = (page - 1) * page_size
+    items = list_alerts(session, status, page_size, city_code, kind, scope, offset) if offset < total else []
+    return {"items": items, "total": total, "page": page, "page_size": page_size,
+            "pages": max(1, -(-total // page_size))}
 
 
 def acknowledge(session: Session, alert_id, actor: str = "cli", city_code: str | None = None) -> dict:
