@@ -82,6 +82,7 @@ RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
     ("GET", "/risk/{uscc}"): (REGULATORS, True),
     ("GET", "/plan"): (REGULATORS, False),
     ("POST", "/plan"): (REGULATORS, False),
+    ("GET", "/plan/{plan_id}"): (REGULATORS, False),
     ("GET", "/plan/{plan_id}/export.csv"): (REGULATORS, False),
     ("GET", "/plan/{plan_id}/export.xlsx"): (REGULATORS, False),
     ("GET", "/api/v1/risk/grades"): (REGULATORS, False),
@@ -90,6 +91,7 @@ RULES: dict[tuple[str, str], tuple[set | str, bool]] = {
     ("GET", "/api/v1/risk/grades/{uscc}"): (REGULATORS, True),
     ("POST", "/api/v1/plan/draw"): (REGULATORS, False),
     ("GET", "/api/v1/plan/{plan_id}"): (REGULATORS, False),
+    ("GET", "/api/v1/plans"): (REGULATORS, False),
     # QI services: portals and service requests
     ("GET", "/my"): ({"enterprise"}, False),
     ("POST", "/my/requests"): ({"enterprise"}, False),

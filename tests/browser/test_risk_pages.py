@@ -121,7 +121,7 @@ def test_plan_is_drawn_and_exported(page, live_server):
     text = page.locator("main").inner_text()
     assert "预期发现不合格批次" in text and "均匀随机抽取" in text
     assert "抽取范围：深圳市" in text and "抽取 5 / " in text
-    table = page.locator("main table tbody tr")
+    table = page.locator("#plan-table tbody tr")
     assert table.count() == 5
     drawn = sorted(table.locator("small").all_inner_texts())
     screenshot(page, "plan")
@@ -137,4 +137,11 @@ def test_plan_is_drawn_and_exported(page, live_server):
     # drawing again with the same seed gives the same list (anyone can re-draw it)
     _draw(page, live_server, budget=5, period="2026Q1", seed=20261124)
     assert "已存在（未变）" in page.locator("main").inner_text()
-    assert sorted(page.locator("main table tbody tr small").all_inner_texts()) == drawn
+    assert sorted(page.locator("#plan-table tbody tr small").all_inner_texts()) == drawn
+    # the published plan is listed below the form and opens with the same list
+    link = page.locator("#plan-list a[href^='/plan/']").first
+    with page.expect_navigation():
+        link.click()
+    assert re.fullmatch(r"/plan/\d+", urlsplit(page.url).path)
+    assert sorted(page.locator("#plan-table tbody tr small").all_inner_texts()) == drawn
+    assert "已发布" in page.locator("main").inner_text()

@@ -131,6 +131,33 @@ def test_city_plan_draws_only_its_city_and_exports(city_world, anonymous_client)
     assert shown.status_code == 200 and f"/plan/{plan['plan_id']}/export.xlsx" in shown.text
 
 
+def test_published_plans_are_listed_and_opened_within_the_users_scope(city_world, anonymous_client):
+    """The plan page lists the published plans (a city regulator: its city's) and opens each one;
+    another city's or the province's plan answers 404 to a city regulator, as its exports do."""
+    w = city_world
+    c = _as(anonymous_client, "city_reg")
+    body = {"budget": 4, "period": "2025Q2", "seed": 5}
+    own = c.post("/api/v1/plan/draw", json=body).json()
+    p = _as(anonymous_client, "prov_reg")
+    province = p.post("/api/v1/plan/draw", json=body).json()
+    listed = p.get("/api/v1/plans").json()
+    assert [x["plan_id"] for x in listed][:2] == [province["plan_id"], own["plan_id"]]  # newest first
+    assert {x["city_code"] for x in listed[:2]} == {"", w["mine"]} and "enterprises" not in listed[0]
+    assert listed[0]["created_at"].endswith(("+00:00", "Z"))  # UTC said explicitly; the page shows Beijing time
+    page = p.get("/plan").text
+    assert f'href="/plan/{own["plan_id"]}"' in page and f'href="/plan/{province["plan_id"]}"' in page
+    opened = p.get(f"/plan/{own['plan_id']}")
+    assert opened.status_code == 200 and all(e["uscc"] in opened.text for e in own["enterprises"])
+    assert f"/plan/{own['plan_id']}/export.csv" in opened.text
+    c = _as(anonymous_client, "city_reg")
+    assert [x["plan_id"] for x in c.get("/api/v1/plans").json()] == [own["plan_id"]]
+    page = c.get("/plan").text
+    assert f'href="/plan/{own["plan_id"]}"' in page and f'href="/plan/{province["plan_id"]}"' not in page
+    assert c.get(f"/plan/{province['plan_id']}").status_code == 404
+    assert c.get("/plan/999999").status_code == 404
+    assert c.get("/plan/0").status_code == 422
+
+
 def test_province_wide_plan_page_draws_in_the_switchers_city_or_the_province(city_world, anonymous_client):
     w = city_world
     p = _as(anonymous_client, "prov_reg")

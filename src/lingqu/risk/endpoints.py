@@ -74,10 +74,14 @@ def post_plan(body: PlanDrawIn, request: Request, session: SessionDep, scope: Sc
                      city_code=scope.city_code).as_dict()
 
 
+@router.get("/plans", dependencies=[RISK_ROLES])
+def get_plans(session: SessionDep, scope: Scope = ScopeDep) -> list[dict]:
+    """The published plans, newest first (the last 100), without their lists."""
+    return plan.list_plans(session, scope)
+
+
 @router.get("/plan/{plan_id}", dependencies=[RISK_ROLES])
 def get_plan(plan_id: PlanId, session: SessionDep, scope: Scope = ScopeDep) -> dict:
-    p = plan.get_plan(session, plan_id, scope)
-    return {"plan_id": p.id, "period": p.period, "seed": p.seed, "budget": p.budget, "as_of": p.as_of.isoformat(),
-            "policy_version": p.policy_version, "by_district": p.by_district, "floor": p.floor,
-            "city_code": p.city_code, "expected_failures": p.expected_failures,
-            "expected_failures_uniform": p.expected_failures_uniform, "enterprises": p.enterprises}
+    out = plan.stored_plan_dict(plan.get_plan(session, plan_id, scope))
+    del out["status"]
+    return out

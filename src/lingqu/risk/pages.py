@@ -133,11 +133,28 @@ def _plan_city(request: Request, session, scope: Scope) -> tuple[str | None, str
     return code, (enterprise_service.check_city(session, code).name if code else "全省")
 
 
+def _plan_page(request: Request, session, scope: Scope, status_code: int = 200, **ctx) -> HTMLResponse:
+    """The plan page: the draw form, the plan shown (just drawn or opened), and the published plans."""
+    _, name = _plan_city(request, session, scope)
+    names = repository.city_names(session)
+    context = {"nav": "plan", "form": {}, "plan": None, "error": None, "city_name": name,
+               "plans": plan.list_plans(session, scope), "city_names": names, **ctx}
+    return templates.TemplateResponse(request, "plan_draw.html", context, status_code=status_code)
+
+
 @router.get("/plan", response_class=HTMLResponse, dependencies=[ROLES])
 def plan_form(request: Request, session: SessionDep, scope: Scope = ScopeDep) -> HTMLResponse:
-    _, name = _plan_city(request, session, scope)
-    return templates.TemplateResponse(request, "plan_draw.html", {"nav": "plan", "form": {}, "plan": None, "error": None,
-                                                                  "city_name": name})
+    return _plan_page(request, session, scope)
+
+
+@router.get("/plan/{plan_id}", response_class=HTMLResponse, dependencies=[ROLES])
+def plan_view(request: Request, plan_id: PlanId, session: SessionDep, scope: Scope = ScopeDep) -> HTMLResponse:
+    """A published plan: its list, expected findings and exports (another city's plan: 404)."""
+    try:
+        shown = plan.stored_plan_dict(plan.get_plan(session, plan_id, scope))
+    except LingquError as exc:
+        return error_page(request, exc)
+    return _plan_page(request, session, scope, plan=shown)
 
 
 @router.post("/plan", response_class=HTMLResponse, dependencies=[ROLES])
@@ -145,19 +162,18 @@ def plan_draw(request: Request, session: SessionDep, scope: Scope = ScopeDep, bu
               period: str = Form(""), seed: str = Form(""), by_district: str = Form(""),
               csrf: str = Form("", alias="csrf_token")) -> HTMLResponse:
     form = {"budget": budget, "period": period, "seed": seed, "by_district": bool(by_district)}
-    city_code, city_name = _plan_city(request, session, scope)
-    ctx = {"nav": "plan", "form": form, "plan": None, "error": None, "city_name": city_name}
+    city_code, _ = _plan_city(request, session, scope)
     try:
         check_csrf(request, csrf)
         if not budget.strip().isdigit() or not seed.strip().isdigit():
             raise LingquError("预算和随机种子须为整数 (budget and seed must be whole numbers)", field="budget")
         user = getattr(request.state, "user", None)
-        ctx["plan"] = plan.draw(session, budget=int(budget), period=period, seed=int(seed), by_district=bool(by_district),
-                                actor=getattr(user, "username", None) or "web", city_code=city_code).as_dict()
+        drawn = plan.draw(session, budget=int(budget), period=period, seed=int(seed), by_district=bool(by_district),
+                          actor=getattr(user, "username", None) or "web", city_code=city_code).as_dict()
     except LingquError as exc:
-        ctx["error"] = exc.message
-        return templates.TemplateResponse(request, "plan_draw.html", ctx, status_code=exc.status_code)
-    return templates.TemplateResponse(request, "plan_draw.html", ctx)
+        session.rollback()
+        return _plan_page(request, session, scope, form=form, error=exc.message, status_code=exc.status_code)
+    return _plan_page(request, session, scope, form=form, plan=drawn)
 
 
 @router.get("/plan/{plan_id}/export.csv", dependencies=[ROLES])

@@ -155,6 +155,29 @@ def get_plan(session: Session, plan_id: int, scope) -> SamplingPlan:
     return plan
 
 
+def stored_plan_dict(plan: SamplingPlan) -> dict:
+    """A stored plan as the API and the plan page show it (with its drawn list)."""
+    return {"plan_id": plan.id, "period": plan.period, "seed": plan.seed, "budget": plan.budget,
+            "as_of": plan.as_of.isoformat(), "policy_version": plan.policy_version, "by_district": plan.by_district,
+            "floor": plan.floor, "city_code": plan.city_code, "expected_failures": plan.expected_failures,
+            "expected_failures_uniform": plan.expected_failures_uniform, "enterprises": plan.enterprises,
+            "status": "stored"}
+
+
+def list_plans(session: Session, scope, limit: int = 100) -> list[dict]:
+    """The published plans the caller may see, newest first (a city-bound regulator: its city's;
+    province-wide users: every plan), without their lists."""
+    if scope.no_enterprise_data:
+        return []
+    rows = repository.list_plans(session, scope.city_code, limit)
+    return [{"plan_id": i, "period": period, "seed": seed, "budget": budget, "as_of": as_of.isoformat(),
+             "policy_version": version, "by_district": by_district, "city_code": city, "expected_failures": ef,
+             "expected_failures_uniform": eu,
+             # stored as UTC (naive on SQLite): made aware, so the API says so and the page shows Beijing time
+             "created_at": created.replace(tzinfo=dt.timezone.utc) if created and created.tzinfo is None else created}
+            for i, period, seed, budget, as_of, version, by_district, city, ef, eu, created in rows]
+
+
 EXPORT_COLUMNS = (("uscc", "统一社会信用代码"), ("name", "企业名称"), ("district", "区"), ("grade", "风险等级"),
                   ("probability", "不合格概率"), ("inclusion_probability", "入样概率"))
 

@@ -220,3 +220,16 @@ def add_plan(session: Session, plan: SamplingPlan) -> SamplingPlan:
     session.add(plan)
     session.flush()
     return plan
+
+
+def list_plans(session: Session, city_code: str | None = None, limit: int = 100) -> list[tuple]:
+    """(id, period, seed, budget, as_of, policy_version, by_district, city_code, expected failures,
+    expected failures of a uniform draw, created_at) of the stored plans, newest first, without
+    their lists; a city's plans only when ``city_code`` is given."""
+    stmt = select(SamplingPlan.id, SamplingPlan.period, SamplingPlan.seed, SamplingPlan.budget, SamplingPlan.as_of,
+                  SamplingPlan.policy_version, SamplingPlan.by_district, SamplingPlan.city_code,
+                  SamplingPlan.expected_failures, SamplingPlan.expected_failures_uniform, SamplingPlan.created_at)
+    if city_code is not None:
+        stmt = stmt.where(SamplingPlan.city_code == city_code)
+    return [tuple(r) for r in session.execute(stmt.order_by(SamplingPlan.created_at.desc(), SamplingPlan.id.desc())
+                                              .limit(limit))]
