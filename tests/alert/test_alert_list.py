@@ -13,20 +13,13 @@ import sqlalchemy as sa
 from lingqu.alert import service
 from lingqu.db.engine import unit_of_work
 from lingqu.exceptions import ValidationError
-from lingqu.simulate.loading import load_world
-from lingqu.simulate.world import generate_world
-
-
-@pytest.fixture(scope="module")
-def world_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("alertlist")
-    generate_world(path, seed=11, enterprises=300)
-    return path
+from tests.alert.test_alert_scan import loaded, world_dir  # noqa: F401
 
 
 @pytest.fixture
-def scanned(world_dir, db_url):
-    load_world(world_dir, db_url)
+def scanned(loaded):  # noqa: F811
+    """The alert test world loaded and scanned, a few alerts handled; with every alert, newest first."""
+    db_url = loaded
     with unit_of_work(db_url) as s:
         service.scan(s)
         everything = service.list_alerts(s, limit=None)
