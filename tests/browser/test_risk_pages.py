@@ -89,8 +89,11 @@ def test_alert_inbox_evidence_chart_and_lifecycle(page, live_server):
     page.goto(f"{live_server}/alerts?status=new")
     rows = page.locator("#alert-table tbody tr")
     assert rows.count() > 0 and "暂无预警" not in rows.first.inner_text()
+    # an enterprise alert's subject links to that enterprise's risk card
+    subject = page.locator("#alert-table tbody a[href^='/risk/']")
+    assert subject.count() >= 1
     with page.expect_navigation():
-        rows.first.locator("a").click()
+        rows.first.locator("a[href^='/alerts']").click()
     chart = _chart_option(page, "evidence-chart")
     assert chart["series"][0]["n"] >= 1  # the statistic's path
     screenshot(page, "alert-evidence")

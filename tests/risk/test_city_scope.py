@@ -229,6 +229,35 @@ def test_city_regulator_handles_only_its_citys_alerts(city_world, anonymous_clie
     assert c.post(f"/alerts/{a}/ack", data={"csrf_token": "forged"}).status_code == 403
 
 
+def test_risk_card_lists_the_enterprises_own_alerts_and_the_inbox_links_back(city_world, anonymous_client):
+    """What has just changed: the card lists the alerts of the enterprise's own series (and no
+    other's); the inbox links an enterprise alert to that enterprise's card."""
+    from lingqu.alert.models import Alert
+
+    w = city_world
+    with unit_of_work(w["url"]) as s:
+        rows = s.execute(select(Alert.id, Alert.scope_key).where(Alert.scope == "enterprise")).all()
+    mine = dict(w["by_city"][w["mine"]])  # uscc -> enterprise id
+    by_id = {str(i): u for u, i in mine.items()}
+    own = {}
+    for alert_id, key in rows:
+        if key in by_id:
+            own.setdefault(by_id[key], set()).add(alert_id)
+    assert own, "the scan should raise enterprise alerts in the city"
+    uscc, ids = max(own.items(), key=lambda kv: len(kv[1]))
+    c = _as(anonymous_client, "city_reg")
+    card = c.get(f"/api/v1/risk/grades/{uscc}").json()
+    assert {a["id"] for a in card["alerts"]} == ids
+    assert [a["raised_at"] for a in card["alerts"]] == sorted((a["raised_at"] for a in card["alerts"]), reverse=True)
+    html = c.get(f"/risk/{uscc}").text
+    assert all(f'href="/alerts?selected={i}"' in html for i in ids)
+    quiet = next(u for u in mine if u not in own and c.get(f"/api/v1/risk/grades/{u}").json()["current"])
+    assert c.get(f"/api/v1/risk/grades/{quiet}").json()["alerts"] == []
+    assert "该企业暂无预警。" in c.get(f"/risk/{quiet}").text
+    inbox = c.get("/alerts", params={"selected": min(ids)}).text
+    assert f'href="/risk/{uscc}"' in inbox
+
+
 def test_province_regulator_pages_follow_the_city_switcher(city_world, anonymous_client):
     """The risk ranking and the alert inbox show the switcher's city; a city-bound regulator's URL
     cannot widen its view with ``city=``."""

@@ -151,19 +151,26 @@ def count_alerts(session: Session, status: str | None = None, city_code: str | N
     return int(session.scalar(_listed(select(func.count()).select_from(Alert), status, city_code, kind, scope)))
 
 
-def labels(session: Session, alerts: list[Alert]) -> dict[tuple[str, str], str]:
-    """Readable names of the alerts' series: an enterprise's name and USCC, a city's name."""
+def labels(session: Session, alerts: list[Alert]) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """Readable names of the alerts' series (an enterprise's name and USCC, a city's name), each with
+    the enterprise's USCC for enterprise series (for links to its risk card), else None."""
     from lingqu.enterprise.models import Enterprise
     from lingqu.reference.models import City
 
     ent_ids = sorted({int(a.scope_key) for a in alerts if a.scope == "enterprise" and str(a.scope_key).isdigit()})
     cities = sorted({a.scope_key for a in alerts if a.scope == "city"})
-    out: dict[tuple[str, str], str] = {}
+    out: dict[tuple[str, str], tuple[str, str | None]] = {}
     if ent_ids:
         for i, name, uscc in session.execute(select(Enterprise.id, Enterprise.name, Enterprise.uscc)
                                              .where(Enterprise.id.in_(ent_ids))):
-            out[("enterprise", str(i))] = f"{name}（{uscc}）"
+            out[("enterprise", str(i))] = (f"{name}（{uscc}）", uscc)
     if cities:
         for code, name in session.execute(select(City.code, City.name_zh).where(City.code.in_(cities))):
-            out[("city", code)] = name
+            out[("city", code)] = (name, None)
     return out
+
+
+def enterprise_alerts(session: Session, enterprise_id: int) -> list[Alert]:
+    """The alerts of one enterprise's own series, newest first."""
+    return list(session.scalars(select(Alert).where(Alert.scope == "enterprise", Alert.scope_key == str(enterprise_id))
+                                .order_by(Alert.raised_at.desc(), Alert.id.desc())))

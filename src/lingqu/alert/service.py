@@ -333,7 +333,17 @@ def _alert_or_404(session: Session, alert_id, city_code: str | None = None) -> A
 
 def _labelled(session: Session, alerts: list[Alert], evidence: bool) -> list[dict]:
     names = repository.labels(session, alerts)
-    return [{**alert_dict(a, evidence=evidence), "label": names.get((a.scope, a.scope_key), a.scope_key)} for a in alerts]
+    out = []
+    for a in alerts:
+        label, uscc = names.get((a.scope, a.scope_key), (a.scope_key, None))
+        out.append({**alert_dict(a, evidence=evidence), "label": label, "uscc": uscc})
+    return out
+
+
+def enterprise_alerts(session: Session, enterprise_id: int) -> list[dict]:
+    """The alerts raised on one enterprise's own series, newest first (its risk card lists them;
+    the caller has checked that the enterprise is in the user's scope)."""
+    return _labelled(session, repository.enterprise_alerts(session, enterprise_id), False)
 
 
 def get_alert(session: Session, alert_id, city_code: str | None = None) -> dict:

@@ -194,10 +194,10 @@ def enterprise_grades(session: Session, uscc: str, policy_version: str) -> list[
     return [tuple(r) for r in session.execute(stmt)]
 
 
-def enterprise_city(session: Session, uscc: str) -> tuple[str, str, str, str] | None:
-    """(uscc, name, city_code, district) or None."""
-    row = session.execute(select(Enterprise.uscc, Enterprise.name, Enterprise.city_code, Enterprise.district)
-                          .where(Enterprise.uscc == uscc)).first()
+def enterprise_city(session: Session, uscc: str) -> tuple[str, str, str, str, int] | None:
+    """(uscc, name, city_code, district, id) or None."""
+    row = session.execute(select(Enterprise.uscc, Enterprise.name, Enterprise.city_code, Enterprise.district,
+                                 Enterprise.id).where(Enterprise.uscc == uscc)).first()
     return tuple(row) if row else None
 
 

@@ -293,8 +293,9 @@ def grade_enterprises(session: Session, as_of: dt.date, policy: GradingPolicy = 
 
 
 def enterprise_card(session: Session, uscc: str, scope, policy: GradingPolicy = DEFAULT_POLICY) -> dict:
-    """One enterprise's risk card: its grade history (newest first) with reasons. Outside the
-    caller's scope it answers 404 exactly as for an unknown USCC."""
+    """One enterprise's risk card: its grade history (newest first) with reasons, and the alerts of
+    its own series (newest first). Outside the caller's scope it answers 404 exactly as for an
+    unknown USCC."""
     from lingqu.exceptions import NotFound
 
     who = repository.enterprise_city(session, uscc)
@@ -303,5 +304,9 @@ def enterprise_card(session: Session, uscc: str, scope, policy: GradingPolicy = 
     scope.check_enterprise(who[0], who[2])
     history = [{"as_of": a.isoformat(), "probability": p, "grade": g, "reasons": r}
                for a, p, g, r in repository.enterprise_grades(session, uscc, policy.version)]
+    from lingqu.alert.service import enterprise_alerts
+
     return {"uscc": who[0], "name": who[1], "city_code": who[2], "district": who[3] or "",
-            "policy": policy.as_dict(), "history": history, "current": history[0] if history else None}
+            "policy": policy.as_dict(), "history": history, "current": history[0] if history else None,
+            # what has just changed: the warnings raised on the enterprise's own series
+            "alerts": enterprise_alerts(session, who[4])}
