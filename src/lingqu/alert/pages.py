@@ -52,7 +52,7 @@ def _inbox(request: Request, session, scope: Scope, filters: dict, selected: int
     def url(**extra) -> str:
         return "/alerts?" + urlencode({k: v for k, v in {**filters, **extra}.items() if v not in (None, "")})
 
-    context = {"nav": "alerts", "alerts": alerts, "listed": listed, "filters": filters, "status": filters.get("status", ""),
+    context = {"nav": "alerts", "alerts": alerts, "listed": listed, "filters": filters,
                "chosen": chosen, "error": error, "url": url,
                "prev_url": url(page=listed["page"] - 1) if listed["page"] > 1 else None,
                "next_url": url(page=listed["page"] + 1) if listed["page"] < listed["pages"] else None,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from lingqu.auth.scope import Scope
+from lingqu.enterprise import repository as enterprise_repository
 from lingqu.enterprise import service as enterprise_service
 from lingqu.exceptions import LingquError
 from lingqu.risk import plan, ranking, repository, service
@@ -70,7 +71,7 @@ def risk_ranking(request: Request, session: SessionDep, scope: Scope = ScopeDep,
     return templates.TemplateResponse(request, "risk_grades.html", {
         "nav": "risk", "g": data, "query": query, "changes": ranking.CHANGES, "view_city": view_city or "",
         "as_of_dates": repository.stored_as_of_dates(session, DEFAULT_POLICY.version),
-        "districts": enterprise_service.filter_choices(session, view_city or "")["districts"],
+        "districts": enterprise_repository.districts_in_use(session, view_city or ""),
         "prev_url": url(page=query.page - 1) if query.page > 1 else None,
         "next_url": url(page=query.page + 1) if query.page < data["pages"] else None,
         "grade_url": {gr: url(grade=gr, page=None) for gr in data["distribution"]},

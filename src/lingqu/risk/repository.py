@@ -115,15 +115,15 @@ class RankingFilter:
     change: str = ""
 
 
-def _ranking_stmt(f: RankingFilter, *columns):
-    """The grades of ``f.as_of`` joined to the enterprise and (left) to its grade at the previous
-    as-of date, with every condition of ``f`` applied in SQL. Grade letters order as the risk does
-    (A < B < C < D), so "worse than before" is a string comparison."""
-    prev = aliased(RiskGrade)
-    cur = RiskGrade
+def _ranking_stmt(f: RankingFilter, columns):
+    """``columns(cur, prev)``'s columns over the grades of ``f.as_of`` joined to the enterprise and
+    (left) to its grade at the previous as-of date ``prev``, with every condition of ``f`` applied in
+    SQL. Grade letters order as the risk does (A < B < C < D), so "worse than before" is a string
+    comparison."""
+    cur, prev = RiskGrade, aliased(RiskGrade)
     on_prev = and_(prev.enterprise_id == cur.enterprise_id, prev.policy_version == cur.policy_version,
                    prev.as_of == f.previous_as_of) if f.previous_as_of else false()
-    stmt = (select(*[c(cur, prev) if callable(c) else c for c in columns])
+    stmt = (select(*columns(cur, prev))
             .select_from(cur).join(Enterprise, Enterprise.id == cur.enterprise_id).outerjoin(prev, on_prev)
             .where(cur.as_of == f.as_of, cur.policy_version == f.policy_version, *enterprise_where(f.enterprise)))
     if f.grades:
@@ -141,9 +141,9 @@ def ranking_rows(session: Session, f: RankingFilter, limit: int | None = None, o
     """(uscc, name, district, probability, grade, reasons, city_code, previous probability, previous
     grade) of the grades matching ``f``, highest probability first (ties by USCC); one page when
     ``limit`` is given."""
-    stmt = _ranking_stmt(f, Enterprise.uscc, Enterprise.name, Enterprise.district, lambda c, p: c.probability,
-                         lambda c, p: c.grade, lambda c, p: c.reasons, Enterprise.city_code,
-                         lambda c, p: p.probability, lambda c, p: p.grade)
+    stmt = _ranking_stmt(f, lambda cur, prev: (Enterprise.uscc, Enterprise.name, Enterprise.district, cur.probability,
+                                               cur.grade, cur.reasons, Enterprise.city_code, prev.probability,
+                                               prev.grade))
     stmt = stmt.order_by(RiskGrade.probability.desc(), Enterprise.uscc).offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
@@ -158,7 +158,7 @@ def graded_rows(session: Session, as_of: dt.date, policy_version: str, city_code
 
 
 def ranking_count(session: Session, f: RankingFilter) -> int:
-    return int(session.execute(_ranking_stmt(f, func.count())).scalar_one())
+    return int(session.execute(_ranking_stmt(f, lambda cur, prev: (func.count(),))).scalar_one())
 
 
 def grade_distribution(session: Session, as_of: dt.date, policy_version: str, city_code: str = "") -> dict[str, int]:
