@@ -9,7 +9,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 
 from lingqu.auth.scope import Scope
-from lingqu.enterprise.service import check_city
 from lingqu.risk import plan, ranking, service
 from lingqu.risk.schemas import PlanDrawIn
 from lingqu.web.access import ScopeDep, allow
@@ -35,11 +34,7 @@ def get_grades(session: SessionDep, scope: Scope = ScopeDep,
     as-of date; ``total`` and ``pages`` say how many match."""
     query = ranking.parse_ranking_query(as_of=as_of, q=q, district=district, grade=grade, change=change, page=page,
                                         page_size=page_size)
-    city = (city or "").strip()
-    if city:
-        check_city(session, city)
-        scope.check_city(city)  # a city-bound regulator asking for another city: 403, never widened
-    return ranking.grade_ranking(session, query, city_code=scope.city_code or city)
+    return ranking.grade_ranking(session, query, city_code=ranking.ranking_city(session, scope, city))
 
 
 @router.get("/risk/calibration", dependencies=[RISK_ROLES])
@@ -82,6 +77,4 @@ def get_plans(session: SessionDep, scope: Scope = ScopeDep) -> list[dict]:
 
 @router.get("/plan/{plan_id}", dependencies=[RISK_ROLES])
 def get_plan(plan_id: PlanId, session: SessionDep, scope: Scope = ScopeDep) -> dict:
-    out = plan.stored_plan_dict(plan.get_plan(session, plan_id, scope))
-    del out["status"]
-    return out
+    return plan.stored_plan_dict(plan.get_plan(session, plan_id, scope))

@@ -152,7 +152,7 @@ def plan_form(request: Request, session: SessionDep, scope: Scope = ScopeDep) ->
 def plan_view(request: Request, plan_id: PlanId, session: SessionDep, scope: Scope = ScopeDep) -> HTMLResponse:
     """A published plan: its list, expected findings and exports (another city's plan: 404)."""
     try:
-        shown = plan.stored_plan_dict(plan.get_plan(session, plan_id, scope))
+        shown = {**plan.stored_plan_dict(plan.get_plan(session, plan_id, scope)), "status": "stored"}
     except LingquError as exc:
         return error_page(request, exc)
     return _plan_page(request, session, scope, plan=shown)

@@ -160,8 +160,7 @@ def stored_plan_dict(plan: SamplingPlan) -> dict:
     return {"plan_id": plan.id, "period": plan.period, "seed": plan.seed, "budget": plan.budget,
             "as_of": plan.as_of.isoformat(), "policy_version": plan.policy_version, "by_district": plan.by_district,
             "floor": plan.floor, "city_code": plan.city_code, "expected_failures": plan.expected_failures,
-            "expected_failures_uniform": plan.expected_failures_uniform, "enterprises": plan.enterprises,
-            "status": "stored"}
+            "expected_failures_uniform": plan.expected_failures_uniform, "enterprises": plan.enterprises}
 
 
 def list_plans(session: Session, scope, limit: int = 100) -> list[dict]:

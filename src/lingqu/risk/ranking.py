@@ -76,6 +76,19 @@ def parse_ranking_query(*, as_of: str | None = None, q: str | None = None, distr
                         page_size=int_param(page_size, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE))
 
 
+def ranking_city(session: Session, scope, city: str | None) -> str:
+    """The city a ranking is for: a city-bound regulator's own, whatever it asks (asking for another
+    city is a 403, never silently widened); a province-wide user's ``city`` (checked: an unknown
+    code is a 422 listing the known ones), or "" for the whole province."""
+    from lingqu.enterprise.service import check_city
+
+    city = (city or "").strip()
+    if city:
+        check_city(session, city)
+        scope.check_city(city)
+    return scope.city_code or city
+
+
 def _trend(p: float, before: float | None) -> str | None:
     if before is None:
         return None
